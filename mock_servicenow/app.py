@@ -1,0 +1,126 @@
+"""``create_app(settings)``: the emulator's Flask application factory.
+
+Nothing app-specific exists at import time: settings come in, one :class:`Emulator` holds the
+app-scoped services in ``app.extensions["mock_servicenow"]``, blueprints are registered here
+and only here (house style §2: nothing else imports ``web``).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+
+from flask import Flask, Response, g, request
+
+from mock_servicenow import apps
+from mock_servicenow.dictionary import default_dictionary
+from mock_servicenow.domain.clock import format_glide, system_now
+from mock_servicenow.domain.context import Platform
+from mock_servicenow.domain.ids import IdGenerator
+from mock_servicenow.domain.instance import Instance
+from mock_servicenow.domain.passwords import PasswordVerifier
+from mock_servicenow.errors import RequestTooLarge
+from mock_servicenow.releases import parse_release
+from mock_servicenow.settings import Settings
+from mock_servicenow.store.db import DatabaseLocation
+from mock_servicenow.web import auth, control_plane
+from mock_servicenow.web.context import close_db
+from mock_servicenow.web.errors import register_error_handlers
+from mock_servicenow.web.journal import Entry, Journal, redact_query
+
+
+@dataclass
+class Emulator:
+    """App-scoped services: settings, the instance, the journal, the authenticators."""
+
+    settings: Settings
+    instance: Instance
+    journal: Journal
+    authenticators: list[auth.Authenticator] = field(default_factory=list)
+
+    def instance_for_host(self, host: str) -> Instance:
+        """The instance serving ``host`` (one instance per app for now)."""
+        return self.instance
+
+
+def build_instance(settings: Settings) -> Instance:
+    """The :class:`Instance` described by ``settings``, prepared (seeded or migrated)."""
+    release = parse_release(settings.release)
+    platform = Platform(
+        name=settings.instance_name,
+        release=release,
+        dictionary=default_dictionary(),
+        ids=IdGenerator(settings.random_seed),
+        verifier=PasswordVerifier(),
+        password_hash_iterations=settings.password_hash_iterations,
+        access_token_lifespan=settings.access_token_lifespan,
+        refresh_token_lifespan=settings.refresh_token_lifespan,
+        base_url=settings.base_url,
+    )
+    location = (DatabaseLocation.memory() if settings.is_memory
+                else DatabaseLocation.file(settings.database_path))
+    instance = Instance(
+        platform=platform,
+        location=location,
+        seed_kind=settings.seed,
+        admin_password=settings.admin_password,
+        installers=apps.installers(release, settings.seed),
+    )
+    instance.prepare()
+    return instance
+
+
+def create_app(settings: Settings) -> Flask:
+    """Build the emulator for ``settings`` (its database is ready when this returns)."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        SESSION_COOKIE_NAME="glide_session_store",
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    emulator = Emulator(
+        settings=settings,
+        instance=build_instance(settings),
+        journal=Journal(settings.journal_size),
+        authenticators=[auth.basic],
+    )
+    app.extensions["mock_servicenow"] = emulator
+    register_error_handlers(app)
+    app.teardown_appcontext(close_db)
+
+    @app.before_request
+    def _start() -> None:
+        g.started = time.perf_counter()
+        length = request.content_length
+        if length is not None and length > settings.max_body_bytes:
+            raise RequestTooLarge(length, settings.max_body_bytes)
+
+    @app.after_request
+    def _journal(response: Response) -> Response:
+        if not request.path.startswith("/_emulator/journal"):
+            principal = g.get("principal")
+            entry = Entry(
+                at=format_glide(system_now()),
+                method=request.method,
+                path=request.path,
+                query=redact_query(request.query_string.decode("latin-1")),
+                status=response.status_code,
+                duration_ms=round((time.perf_counter() - g.get("started", time.perf_counter()))
+                                  * 1000, 3),
+                user=principal.user_name if principal is not None else None,
+                remote_addr=request.remote_addr,
+            )
+            emulator.journal.record(entry)
+            if settings.access_log:
+                # Redacted like the journal: the query string can carry access_token.
+                query = f"?{entry.query}" if entry.query else ""
+                print(f"{entry.at} {entry.method} {entry.path}{query} {entry.status} "
+                      f"{entry.duration_ms}ms", file=sys.stderr, flush=True)
+        return response
+
+    if settings.enable_control_plane:
+        app.register_blueprint(control_plane.bp)
+    return app

@@ -1,0 +1,170 @@
+"""``mock-servicenow``: serve an instance, reset a running one.
+
+Every failure the user can cause (unknown flag, unwritable database path, port in use, corrupt
+database file) is one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from mock_servicenow.releases import DEFAULT_RELEASE, FAMILIES, UnknownRelease, parse_release
+from mock_servicenow.settings import MEMORY, Settings
+
+PROG = "mock-servicenow"
+
+
+class CommandError(Exception):
+    """A failure reported as one line: ``mock-servicenow: <message>``."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage block) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: {message} (see {PROG} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line grammar (ARCHITECTURE §2)."""
+    parser = _Parser(prog=PROG, description="A faithful local ServiceNow instance.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    serve = commands.add_parser("serve", help="run an instance")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    serve.add_argument("--tls", action="store_true",
+                       help="serve https with a locally generated CA (prints ca-bundle: PATH)")
+    where = serve.add_mutually_exclusive_group()
+    where.add_argument("--db", metavar="PATH", help="SQLite file (default .mock_servicenow/)")
+    where.add_argument("--memory", action="store_true", help="keep everything in memory")
+    serve.add_argument("--release", default=DEFAULT_RELEASE,
+                       help=f"release family, oldest {FAMILIES[0]} to newest {FAMILIES[-1]}")
+    serve.add_argument("--scenario", action="append", default=[], metavar="NAME",
+                       help="apply a troubleshooting scenario at start (repeatable)")
+    serve.add_argument("--empty", action="store_true",
+                       help="only what the platform cannot run without (no demo data)")
+    serve.add_argument("--workers", type=int, default=0, metavar="N",
+                       help="serve with gunicorn, N processes on one database")
+    serve.add_argument("--instance-name", default=None,
+                       help="instance name shown in /_emulator/info (default dev00000)")
+    serve.add_argument("--quiet", action="store_true", help="no access log on stderr")
+
+    reset = commands.add_parser("reset", help="reset a running instance to its seeded state")
+    reset.add_argument("--url", required=True, help="base URL of the running instance")
+    return parser
+
+
+def settings_for(args: argparse.Namespace, environ: dict[str, str]) -> Settings:
+    """Settings from the environment and ``serve``'s flags."""
+    overrides: dict[str, object] = {
+        "release": parse_release(args.release).family,
+        "seed": "empty" if args.empty else "demo",
+        "scenarios": tuple(args.scenario),
+        "access_log": not args.quiet,
+    }
+    if args.memory:
+        overrides["database_path"] = MEMORY
+    elif args.db:
+        overrides["database_path"] = str(Path(args.db))
+    if args.instance_name:
+        overrides["instance_name"] = args.instance_name
+    return Settings.from_env(environ, **overrides)
+
+
+def _banner(settings: Settings) -> None:
+    print(f"instance: {settings.instance_name} ({parse_release(settings.release).display_name})",
+          flush=True)
+    print("admin user: admin (password from MOCK_SERVICENOW_ADMIN_PASSWORD, default admin)",
+          flush=True)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """``serve``: prepare the instance, bind, print ``ready:``, serve until interrupted."""
+    from mock_servicenow.app import create_app
+    from mock_servicenow.server import listen, serve_gunicorn
+    from mock_servicenow.store.db import DatabaseUnavailable
+    from mock_servicenow.tls import ensure_tls
+
+    environ = dict(os.environ)
+    settings = settings_for(args, environ)
+    if args.workers < 0:
+        raise CommandError("--workers must be 1 or more")
+    if args.workers and settings.is_memory:
+        raise CommandError("--memory cannot be shared by several worker processes; use --db")
+    # authlib refuses plain http except on loopback (house style F2); the emulator may be
+    # served on another interface for containers, so the CLI (never create_app) allows it.
+    os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
+    tls = ensure_tls(settings.home / "tls", args.host) if args.tls else None
+
+    def factory():  # type: ignore[no-untyped-def]
+        return create_app(settings)
+
+    try:
+        app = factory()
+    except DatabaseUnavailable as exc:
+        raise CommandError(str(exc)) from None
+
+    def ready(url: str) -> None:
+        _banner(settings)
+        if tls is not None:
+            print(f"ca-bundle: {tls.ca_bundle.resolve()}", flush=True)
+        print(f"ready: {url}", flush=True)
+
+    if args.workers:
+        serve_gunicorn(lambda: app, args.host, args.port, args.workers, tls, ready)
+        return 0
+    try:
+        listening = listen(app, args.host, args.port, tls)
+    except OSError as exc:
+        if exc.errno in (98, 48):  # EADDRINUSE on Linux, macOS
+            raise CommandError(f"port {args.port} on {args.host} is already in use") from None
+        raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    ready(listening.base_url)
+    try:
+        listening.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def reset(args: argparse.Namespace) -> int:
+    """``reset --url BASE``: ``POST /_emulator/reset`` on a running instance."""
+    import httpx
+
+    try:
+        response = httpx.post(f"{args.url.rstrip('/')}/_emulator/reset", timeout=30)
+    except httpx.HTTPError as exc:
+        raise CommandError(f"cannot reach {args.url}: {type(exc).__name__}") from None
+    if response.status_code != 200:
+        raise CommandError(f"reset refused: HTTP {response.status_code}")
+    print(f"reset: {response.json().get('elapsed_ms')} ms")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``mock-servicenow`` and ``python -m mock_servicenow``."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "serve":
+            return serve(args)
+        if args.command == "reset":
+            return reset(args)
+    except UnknownRelease as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
+    except CommandError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
+    parser.error(f"unknown command {args.command}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""ServiceNow semantics in plain Python: no Flask, no HTTP."""

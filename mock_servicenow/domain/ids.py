@@ -1,0 +1,38 @@
+"""sys_ids and secrets: random by default, seedable for deterministic tests (moto's MotoRandom).
+
+``sys_id`` is 32 lowercase hex characters (servicenow-behaviour §1.4); tokens are 86-char
+URL-safe strings like the platform's (§4.1).
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import secrets
+import threading
+
+
+class IdGenerator:
+    """One per instance; thread-safe. ``seed=None`` draws from the operating system."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._random: random.Random | None = random.Random(seed) if seed is not None else None
+        self._lock = threading.Lock()
+
+    def _bytes(self, count: int) -> bytes:
+        if self._random is None:
+            return secrets.token_bytes(count)
+        with self._lock:
+            return self._random.randbytes(count)
+
+    def sys_id(self) -> str:
+        """A new 32-hex sys_id."""
+        return self._bytes(16).hex()
+
+    def token(self) -> str:
+        """A new 86-character URL-safe token (access/refresh tokens, codes, secrets)."""
+        return base64.urlsafe_b64encode(self._bytes(64)).decode("ascii").rstrip("=")[:86]
+
+    def hex_secret(self, length: int = 32) -> str:
+        """A hex secret (``client_id`` is 32 hex on the platform, servicenow-behaviour §4.3)."""
+        return self._bytes((length + 1) // 2).hex()[:length]

@@ -1,0 +1,138 @@
+"""An emulated instance: its database, its seeded template, reset, clock and self-description.
+
+The seeded database is built once per process (migrations + seed into a memory database, the
+*template*) and copied into the instance database with SQLite's online backup: a fresh
+instance and every reset are a page copy, never a re-run of the seed (issue: reset must be
+fast).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import sqlite_utils
+
+from mock_servicenow.domain.clock import ControllableClock
+from mock_servicenow.domain.context import SYSTEM, Context, Platform
+from mock_servicenow.domain.seed import Installer, seed_instance
+from mock_servicenow.store import rows
+from mock_servicenow.store.db import DatabaseLocation, DatabaseUnavailable, copy_database
+from mock_servicenow.store.migrations import MIGRATIONS, apply_migrations
+
+_CLOCK_KEY = "clock"
+
+# Seeded templates by seed inputs, shared by the instances of this process; the backup API
+# reads them under a lock-free read-only use, writes happen only while building.
+_TEMPLATES: dict[tuple[object, ...], sqlite_utils.Database] = {}
+_TEMPLATE_LOCK = threading.Lock()
+
+
+class CorruptDatabase(DatabaseUnavailable):
+    """The database file exists but is not a usable SQLite database."""
+
+
+@dataclass
+class Instance:
+    """One emulated ServiceNow instance.
+
+    :param seed_kind: ``demo`` or ``empty`` (``serve --empty``).
+    :param installers: app installers run after the platform seed (``apps/``).
+    """
+
+    platform: Platform
+    location: DatabaseLocation
+    seed_kind: str = "demo"
+    admin_password: str = field(default="admin", repr=False)
+    installers: tuple[Installer, ...] = ()
+    _template: sqlite_utils.Database | None = field(default=None, repr=False)
+
+    def prepare(self) -> None:
+        """Make the database usable: seed a new one from the template, migrate an old one."""
+        db = self.connect()
+        try:
+            try:
+                fresh = not db.table(MIGRATIONS.migrations_table).exists()
+            except sqlite3.DatabaseError as exc:
+                raise CorruptDatabase(
+                    f"{self.location.describe()} is not a usable SQLite database ({exc}); "
+                    "move it away or start with --memory"
+                ) from exc
+            if fresh:
+                self._copy_template_into(db)
+            else:
+                apply_migrations(db, self.platform.dictionary)
+        finally:
+            db.close()
+
+    def connect(self) -> sqlite_utils.Database:
+        """A new connection to the instance database (the caller closes it)."""
+        return self.location.connect()
+
+    def template(self) -> sqlite_utils.Database:
+        """The seeded template (built on first use, then kept for the process).
+
+        Instances with the same seed inputs share one template per process (tests create
+        hundreds of instances; each then costs a page copy, not a seed run).
+        """
+        if self._template is None:
+            key = (self.seed_kind, self.platform.release.family, self.platform.name,
+                   self.admin_password, self.platform.password_hash_iterations,
+                   tuple(f"{i.__module__}.{i.__qualname__}" for i in self.installers))
+            with _TEMPLATE_LOCK:
+                template = _TEMPLATES.get(key)
+                if template is None:
+                    template = self._build_template()
+                    _TEMPLATES[key] = template
+            self._template = template
+        return self._template
+
+    def _build_template(self) -> sqlite_utils.Database:
+        template = sqlite_utils.Database(sqlite3.connect(":memory:", check_same_thread=False))
+        apply_migrations(template, self.platform.dictionary)
+        ctx = Context(platform=self.platform, db=template, clock=ControllableClock())
+        with template.atomic():
+            seed_instance(ctx, kind=self.seed_kind, admin_password=self.admin_password,
+                          installers=self.installers)
+        return template
+
+    def _copy_template_into(self, db: sqlite_utils.Database) -> None:
+        copy_database(self.template(), db)
+        # The template lives in memory (no WAL); put file databases back in WAL mode.
+        if not self.location.is_memory:
+            db.execute("PRAGMA journal_mode=WAL")
+
+    def reset(self, db: sqlite_utils.Database) -> float:
+        """Back to the seeded state; returns the seconds it took (``/_emulator/reset``)."""
+        started = time.perf_counter()
+        self._copy_template_into(db)
+        return time.perf_counter() - started
+
+    def load_clock(self, db: sqlite_utils.Database) -> ControllableClock:
+        """The instance clock as the control plane last set it."""
+        return ControllableClock.from_state(rows.get_state(db, _CLOCK_KEY))
+
+    def save_clock(self, db: sqlite_utils.Database, clock: ControllableClock) -> None:
+        """Persist the clock so every worker process sees it."""
+        with db.atomic():
+            rows.set_state(db, _CLOCK_KEY, clock.to_state())
+
+    def context(self, db: sqlite_utils.Database, *, base_url: str = "http://127.0.0.1:8080",
+                clock: ControllableClock | None = None) -> Context:
+        """A system context on ``db`` (seed, CLI and control-plane operations)."""
+        return Context(platform=self.platform, db=db, clock=clock or self.load_clock(db),
+                       user=SYSTEM, base_url=base_url)
+
+    def table_counts(self, db: sqlite_utils.Database,
+                     tables: Iterable[str] | None = None) -> dict[str, int]:
+        """Row count per table (extended tables counted by class), for ``/_emulator/info``."""
+        names = list(tables) if tables is not None else [t.name for t in self.platform.dictionary]
+        return {name: rows.count(db, self.platform.dictionary, name) for name in names}
+
+    def close(self) -> None:
+        """Release a memory database (the shared template stays cached)."""
+        self._template = None
+        self.location.close()

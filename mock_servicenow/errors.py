@@ -1,0 +1,162 @@
+"""The emulator's one error hierarchy: ServiceNow failures as data.
+
+Domain code raises these; ``web/errors.py`` is the only place that turns them into the
+ServiceNow envelope ``{"error": {"message": m, "detail": d}, "status": "failure"}``
+(servicenow-behaviour §3). Nothing here imports Flask.
+
+::
+
+    ServiceNowError                      500
+     ├─ InvalidRequest                   400
+     │   ├─ InvalidTable                 400  "Invalid table <name>"
+     │   ├─ MalformedJSON                400
+     │   ├─ RequestedURINotFound         400  "Requested URI does not represent any resource"
+     │   └─ RequestTooLarge              400  "Exception while reading request"
+     ├─ NotAuthenticated                 401  "User Not Authenticated"
+     ├─ NotAuthorized                    403  "User Not Authorized"
+     ├─ InsufficientRights               403  "Insufficient rights to query records"
+     ├─ OperationFailed                  403  "Operation Failed"
+     ├─ RecordNotFound                   404  "No Record found"
+     ├─ MethodNotAllowed                 405
+     ├─ NotAcceptable                    406
+     ├─ UnsupportedMediaType             415  "Invalid content-type. ..."
+     └─ RateLimited                      429  "Rate limit exceeded" (+ headers)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class ServiceNowError(Exception):
+    """Base of every failure the emulator reports the ServiceNow way.
+
+    Subclasses set ``status``, ``message`` and ``detail`` as class attributes; the constructor
+    may override ``message`` and ``detail`` (moto's ``ServiceException`` style).
+    """
+
+    status: int = 500
+    message: str = "Internal error"
+    detail: str | None = None
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        message: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if message is not None:
+            self.message = message
+        if detail is not None:
+            self.detail = detail
+        self.headers: dict[str, str] = dict(headers or {})
+        super().__init__(self.message if self.detail is None else f"{self.message}: {self.detail}")
+
+
+class InvalidRequest(ServiceNowError):
+    """400 for a request the platform cannot use (servicenow-behaviour §1.5, §3)."""
+
+    status = 400
+    message = "Invalid request"
+
+
+class InvalidTable(InvalidRequest):
+    """400 ``Invalid table <name>`` with ``detail: null`` (servicenow-behaviour §1.5)."""
+
+    def __init__(self, table: str) -> None:
+        super().__init__(message=f"Invalid table {table}")
+        self.detail = None
+
+
+class MalformedJSON(InvalidRequest):
+    """400 for a body that is not JSON (servicenow-behaviour §1.1, §3)."""
+
+    message = "Exception while reading request"
+    detail = "The payload is not valid JSON."
+
+
+class RequestedURINotFound(InvalidRequest):
+    """400 ``Requested URI does not represent any resource`` (servicenow-behaviour §1.5)."""
+
+    message = "Requested URI does not represent any resource"
+
+
+class RequestTooLarge(InvalidRequest):
+    """400 for bodies over 10 MiB, with the captured KB0747638 text (servicenow-behaviour §1.1)."""
+
+    message = "Exception while reading request"
+
+    def __init__(self, content_length: int, maximum: int) -> None:
+        super().__init__(
+            f"Rejected large REST payload with content-length = {content_length} bytes. "
+            f"Max allowed: {maximum} bytes."
+        )
+
+
+class NotAuthenticated(ServiceNowError):
+    """401 ``User Not Authenticated`` / ``Required to provide Auth information`` (§1.5)."""
+
+    status = 401
+    message = "User Not Authenticated"
+    detail = "Required to provide Auth information"
+
+
+class NotAuthorized(ServiceNowError):
+    """403 ``User Not Authorized`` (API-level ACL, elevated role; servicenow-behaviour §1.5)."""
+
+    status = 403
+    message = "User Not Authorized"
+
+
+class InsufficientRights(ServiceNowError):
+    """403 ``Insufficient rights to query records`` (servicenow-behaviour §1.2, §3)."""
+
+    status = 403
+    message = "Insufficient rights to query records"
+
+
+class OperationFailed(ServiceNowError):
+    """403 ``Operation Failed``: ACL write denials, business-rule aborts, data policies (§1.5)."""
+
+    status = 403
+    message = "Operation Failed"
+
+
+class RecordNotFound(ServiceNowError):
+    """404 ``No Record found`` for a missing or ACL-hidden record (servicenow-behaviour §1.5)."""
+
+    status = 404
+    message = "No Record found"
+    detail = "Record doesn't exist or ACL restricts the record retrieval"
+
+
+class MethodNotAllowed(ServiceNowError):
+    """405 for a method the resource does not support (servicenow-behaviour §1.5 code table)."""
+
+    status = 405
+    message = "Method not Supported"
+
+
+class NotAcceptable(ServiceNowError):
+    """406 for an ``Accept`` header the API cannot produce (servicenow-behaviour §1.5)."""
+
+    status = 406
+    message = "Requested response format is not supported"
+
+
+class UnsupportedMediaType(ServiceNowError):
+    """415 with the text seen from real instances (servicenow-behaviour §1.1)."""
+
+    status = 415
+    message = (
+        "Invalid content-type. Supported request media types for this service are: "
+        "[application/json, application/xml, text/xml]"
+    )
+
+
+class RateLimited(ServiceNowError):
+    """429 ``Rate limit exceeded`` with ``Retry-After`` and ``X-RateLimit-*`` (§1.5)."""
+
+    status = 429
+    message = "Rate limit exceeded"

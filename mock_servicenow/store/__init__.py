@@ -1,0 +1,1 @@
+"""Storage: SQLite through sqlite-utils. Nothing above this layer writes SQL."""

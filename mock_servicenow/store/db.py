@@ -1,0 +1,108 @@
+"""Opening databases: pragmas in one place, a connection per use, shared in-memory databases.
+
+sqlite3 connections are thread-bound (house style F4), so every request opens its own
+connection (``Database.connect()``) and closes it on teardown. ``--memory`` uses SQLite's
+``memdb`` VFS with a ``/``-prefixed name: one database shared by every connection of the
+process, with ordinary locking (unlike ``cache=shared``, whose table locks ignore the busy
+timeout and fail concurrent writers).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlite_utils
+
+#: How long a writer waits for another one before SQLite gives up (milliseconds).
+BUSY_TIMEOUT_MS = 10_000
+
+
+class DatabaseUnavailable(Exception):
+    """The database file cannot be opened, created or read (one clear line for the CLI)."""
+
+
+@dataclass
+class DatabaseLocation:
+    """Where an instance's database lives: a file path, or a process-wide memory database.
+
+    A memory location keeps one connection open for its whole life: the ``memdb`` database
+    exists only while some connection holds it.
+    """
+
+    path: str | None
+    memory_name: str | None = None
+    _keepalive: sqlite3.Connection | None = field(default=None, repr=False)
+
+    @classmethod
+    def file(cls, path: str | Path) -> DatabaseLocation:
+        """A database file (created when missing, with its parent folder)."""
+        return cls(path=str(path))
+
+    @classmethod
+    def memory(cls) -> DatabaseLocation:
+        """A fresh shared in-memory database, unique to this location."""
+        location = cls(path=None, memory_name=f"/mock_servicenow-{uuid.uuid4().hex}")
+        location._keepalive = location._raw_connect()
+        return location
+
+    @property
+    def is_memory(self) -> bool:
+        """True for ``--memory`` databases."""
+        return self.memory_name is not None
+
+    def _raw_connect(self) -> sqlite3.Connection:
+        if self.memory_name is not None:
+            target = f"file:{self.memory_name}?vfs=memdb"
+            conn = sqlite3.connect(
+                target, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+            )
+        else:
+            assert self.path is not None
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(
+                    self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+                )
+            except (OSError, sqlite3.Error) as exc:
+                raise DatabaseUnavailable(
+                    f"cannot open database {self.path}: {exc} (is the folder writable?)"
+                ) from exc
+        return conn
+
+    def connect(self) -> sqlite_utils.Database:
+        """A new connection with the emulator's pragmas; the caller closes it."""
+        conn = self._raw_connect()
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            # WAL (set once by a migration) makes NORMAL durable against process crashes;
+            # a 201 is only sent after COMMIT returned (ARCHITECTURE §5).
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise DatabaseUnavailable(
+                f"{self.describe()} is not a usable SQLite database ({exc}); "
+                "move it away or start with --memory"
+            ) from exc
+        return sqlite_utils.Database(conn)
+
+    def describe(self) -> str:
+        """Human-readable location for messages and ``/_emulator/info``."""
+        return ":memory:" if self.is_memory else str(self.path)
+
+    def close(self) -> None:
+        """Release a memory database (its data is gone afterwards)."""
+        if self._keepalive is not None:
+            self._keepalive.close()
+            self._keepalive = None
+
+
+def copy_database(source: sqlite_utils.Database, target: sqlite_utils.Database) -> None:
+    """Replace ``target``'s whole content with ``source``'s (SQLite online backup).
+
+    Used by reset: the seeded template is built once and copied, never re-seeded.
+    """
+    source.conn.backup(target.conn)

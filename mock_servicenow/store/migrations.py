@@ -1,0 +1,133 @@
+"""Every DDL statement of the emulator lives here.
+
+Two kinds of step:
+
+* named migrations in :data:`MIGRATIONS` (sqlite-utils ``Migrations``), each applied once and
+  recorded in ``_sqlite_migrations``: WAL, the emulator's internal tables;
+* :func:`sync_schema`, which makes the physical tables match the data dictionary (creates
+  missing tables, adds missing columns and indexes, refreshes the per-class views). It is
+  idempotent and runs after the migrations on every open, so a field added to the dictionary
+  reaches existing ``--db`` files without a hand-written migration.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils.db import quote_identifier
+from sqlite_utils.migrations import Migrations
+
+from mock_servicenow.dictionary import Dictionary
+
+MIGRATIONS = Migrations("mock_servicenow")
+
+
+@MIGRATIONS(name="0001_wal", transactional=False)
+def _wal(db: sqlite_utils.Database) -> None:
+    # memdb databases cannot use WAL; their journal stays in memory.
+    mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+    if mode != "memory":
+        db.enable_wal()
+
+
+@MIGRATIONS(name="0002_emulator_state")
+def _emulator_state(db: sqlite_utils.Database) -> None:
+    # Instance-wide emulator state shared by every worker process (clock, scenario names).
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS _emulator_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+    )
+
+
+@MIGRATIONS(name="0003_oauth_codes")
+def _oauth_codes(db: sqlite_utils.Database) -> None:
+    # Authorization codes are short-lived and single use; the platform keeps them out of the
+    # Table API, so they live in an internal table. Codes are stored hashed.
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS _oauth_authorization_code (
+            code_hash TEXT PRIMARY KEY,
+            client_id TEXT NOT NULL,
+            user_sys_id TEXT NOT NULL,
+            redirect_uri TEXT,
+            scope TEXT,
+            code_challenge TEXT,
+            code_challenge_method TEXT,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+
+
+@MIGRATIONS(name="0004_sessions")
+def _sessions(db: sqlite_utils.Database) -> None:
+    # Interactive sessions (glide_session_store cookie) shared across worker processes.
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS _session (
+            session_hash TEXT PRIMARY KEY,
+            user_sys_id TEXT,
+            user_token TEXT NOT NULL,
+            data TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        )"""
+    )
+
+
+def apply_migrations(db: sqlite_utils.Database, dictionary: Dictionary) -> None:
+    """Bring ``db`` to the current schema: named migrations, then :func:`sync_schema`."""
+    MIGRATIONS.apply(db)
+    with db.atomic():
+        sync_schema(db, dictionary)
+
+
+def sync_schema(db: sqlite_utils.Database, dictionary: Dictionary) -> None:
+    """Create or extend one physical table per hierarchy root, with indexes and class views.
+
+    Rows of extended tables live in their root's table (``incident`` rows in ``task``), as the
+    platform stores ``task``; a read-only view per extended table (``incident``) lets a person
+    browsing the SQLite file see them by their ServiceNow name.
+    """
+    for root in dictionary.roots():
+        fields = dictionary.physical_fields(root)
+        table = db.table(root)
+        if not table.exists():
+            columns = ", ".join(
+                f"{quote_identifier(name)} {fld.column_type}"
+                + (" PRIMARY KEY" if name == "sys_id" else "")
+                for name, fld in fields.items()
+            )
+            db.execute(f"CREATE TABLE {quote_identifier(root)} ({columns})")
+        else:
+            existing = set(table.columns_dict)
+            for name, fld in fields.items():
+                if name not in existing:
+                    db.execute(
+                        f"ALTER TABLE {quote_identifier(root)} "
+                        f"ADD COLUMN {quote_identifier(name)} {fld.column_type}"
+                    )
+        for name, fld in fields.items():
+            if fld.indexed or fld.unique:
+                _index(db, root, (name,), unique=fld.unique)
+        for table_name in dictionary.descendants(root):
+            for columns_tuple in dictionary.table(table_name).indexes:
+                _index(db, root, columns_tuple, unique=False)
+        for table_name in dictionary.descendants(root)[1:]:
+            _class_view(db, dictionary, root, table_name)
+
+
+def _index(db: sqlite_utils.Database, root: str, columns: tuple[str, ...], *, unique: bool) -> None:
+    name = f"idx_{root}_{'_'.join(columns)}"
+    quoted = ", ".join(quote_identifier(c) for c in columns)
+    kind = "UNIQUE INDEX" if unique else "INDEX"
+    db.execute(
+        f"CREATE {kind} IF NOT EXISTS {quote_identifier(name)} "
+        f"ON {quote_identifier(root)} ({quoted})"
+    )
+
+
+def _class_view(db: sqlite_utils.Database, dictionary: Dictionary, root: str, name: str) -> None:
+    classes = ", ".join(f"'{c}'" for c in dictionary.descendants(name))
+    db.execute(f"DROP VIEW IF EXISTS {quote_identifier(name)}")
+    db.execute(
+        f"CREATE VIEW {quote_identifier(name)} AS SELECT * FROM {quote_identifier(root)} "
+        f"WHERE sys_class_name IN ({classes})"
+    )

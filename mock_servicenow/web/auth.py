@@ -1,0 +1,67 @@
+"""Who is calling: API authentication (servicenow-behaviour §1.5, §4.1, §6).
+
+:func:`authenticate` tries each registered authenticator in order (Basic here; Bearer tokens
+and session cookies are appended to ``Emulator.authenticators`` by the identity blueprints). The
+first that recognises its credentials decides: a wrong password is a 401, not a fall-through.
+No credentials at all is the 401 envelope with ``WWW-Authenticate: BASIC realm="Service-now"``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+
+from flask import g, request
+
+from mock_servicenow.domain import identity
+from mock_servicenow.domain.context import Principal
+from mock_servicenow.errors import NotAuthenticated
+from mock_servicenow.web.context import current_instance, get_ctx
+
+#: An authenticator returns a Principal, ``None`` when the request carries none of its
+#: credentials, or raises NotAuthenticated when they are present but wrong.
+Authenticator = Callable[[], Principal | None]
+
+WWW_AUTHENTICATE = {"WWW-Authenticate": 'BASIC realm="Service-now"'}
+
+
+def not_authenticated() -> NotAuthenticated:
+    """The 401 envelope with the realm header (servicenow-behaviour §1.5)."""
+    return NotAuthenticated(headers=WWW_AUTHENTICATE)
+
+
+def basic() -> Principal | None:
+    """HTTP Basic: ``Authorization: Basic base64(user:password)``."""
+    header = request.headers.get("Authorization", "")
+    if not header[:6].lower() == "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+        user_name, _, password = decoded.partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise not_authenticated() from None
+    try:
+        return identity.authenticate_password(get_ctx(), user_name, password, via="basic")
+    except NotAuthenticated:
+        raise not_authenticated() from None
+
+
+def _authenticators() -> list[Authenticator]:
+    from mock_servicenow.web.context import emulator
+
+    return emulator().authenticators
+
+
+def authenticate() -> Principal:
+    """The calling user, or raise the 401 envelope. Cached for the request."""
+    if "principal" in g:
+        return g.principal  # type: ignore[no-any-return]
+    current_instance()
+    for authenticator in _authenticators():
+        principal = authenticator()
+        if principal is not None:
+            g.principal = principal
+            get_ctx(principal)
+            return principal
+    raise not_authenticated()

@@ -1,0 +1,62 @@
+"""Request scope: the instance serving this request, its connection, clock and Context.
+
+One connection per request, opened lazily into ``flask.g`` and closed on teardown (house
+style F4). Views call :func:`get_ctx` and pass the result to one domain function.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import sqlite_utils
+from flask import current_app, g, request
+
+from mock_servicenow.domain.context import Context, Principal
+
+if TYPE_CHECKING:
+    from mock_servicenow.app import Emulator
+    from mock_servicenow.domain.instance import Instance
+
+
+def emulator() -> Emulator:
+    """The app-scoped :class:`~mock_servicenow.app.Emulator`."""
+    return current_app.extensions["mock_servicenow"]  # type: ignore[no-any-return]
+
+
+def current_instance() -> Instance:
+    """The instance this request talks to (chosen by host name when several are served)."""
+    if "instance" not in g:
+        g.instance = emulator().instance_for_host(request.host)
+    return g.instance  # type: ignore[no-any-return]
+
+
+def get_db() -> sqlite_utils.Database:
+    """This request's connection to its instance database."""
+    if "db" not in g:
+        g.db = current_instance().connect()
+    return g.db  # type: ignore[no-any-return]
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    """Teardown: close the request's connection."""
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def base_url() -> str:
+    """The instance URL references link to: configured, else the request's scheme and host."""
+    configured = emulator().settings.base_url
+    return (configured or request.host_url).rstrip("/")
+
+
+def get_ctx(user: Principal | None = None) -> Context:
+    """This request's :class:`Context` (one per request; ``user`` replaces the acting user)."""
+    if "ctx" not in g:
+        instance = current_instance()
+        db = get_db()
+        g.ctx = Context(platform=instance.platform, db=db, clock=instance.load_clock(db),
+                        base_url=base_url())
+    if user is not None:
+        g.ctx.user = user
+    return g.ctx  # type: ignore[no-any-return]

@@ -1,0 +1,116 @@
+"""The control plane: ``/_emulator/...``, beside the emulated API and never inside ``/api/now``.
+
+JSON in and out (ARCHITECTURE §2). Enabled by default and answering loopback callers only;
+``Settings.enable_control_plane=False`` (``MOCK_SERVICENOW_CONTROL_PLANE=off``) removes it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from mock_servicenow.domain.clock import parse_glide
+from mock_servicenow.errors import InvalidRequest, NotAuthorized
+from mock_servicenow.web.context import current_instance, emulator, get_db
+from mock_servicenow.web.responses import json_response
+
+bp = Blueprint("control_plane", __name__, url_prefix="/_emulator")
+
+
+@bp.before_request
+def _loopback_only() -> None:
+    if not emulator().settings.control_plane_loopback_only:
+        return
+    try:
+        caller = ipaddress.ip_address((request.remote_addr or "").split("%")[0])
+    except ValueError:
+        caller = None
+    if caller is None or not caller.is_loopback:
+        raise NotAuthorized("The emulator control plane only answers loopback callers")
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object (empty when there is no body); 400 when it is not JSON."""
+    if not request.get_data():
+        return {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidRequest("The body must be a JSON object", message="Invalid request body")
+    return body
+
+
+@bp.get("/info")
+def info() -> Response:
+    """Instance name, release, database, clock, table counts."""
+    instance = current_instance()
+    db = get_db()
+    platform = instance.platform
+    return json_response({
+        "instance_name": platform.name,
+        "release": platform.release.family,
+        "build": platform.release.glide_war,
+        "base_url": emulator().settings.base_url,
+        "database": instance.location.describe(),
+        "seed": instance.seed_kind,
+        "clock": instance.load_clock(db).describe(),
+        "tables": instance.table_counts(db),
+    })
+
+
+@bp.post("/reset")
+def reset() -> Response:
+    """Back to the seeded state (template copy); the journal is cleared too."""
+    instance = current_instance()
+    elapsed = instance.reset(get_db())
+    emulator().journal.clear()
+    return json_response({"status": "reset", "elapsed_ms": round(elapsed * 1000, 3)})
+
+
+@bp.get("/journal")
+def journal() -> Response:
+    """The most recent requests (``?limit=N``), secrets redacted."""
+    raw = request.args.get("limit", "100")
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise InvalidRequest(f"limit must be an integer, not {raw!r}",
+                             message="Invalid request") from None
+    return json_response({"entries": emulator().journal.recent(limit)})
+
+
+@bp.route("/clock", methods=["GET", "POST"])
+def clock() -> Response:
+    """Read or drive the instance clock.
+
+    Body: ``{"action": "freeze", "at": "2026-01-01 00:00:00"}`` (``at`` optional),
+    ``{"action": "advance", "seconds": 3600}``, ``{"action": "unfreeze"}`` or
+    ``{"action": "reset"}``.
+    """
+    instance = current_instance()
+    db = get_db()
+    current = instance.load_clock(db)
+    if request.method == "POST":
+        body = json_body()
+        action = body.get("action")
+        try:
+            if action == "freeze":
+                at = body.get("at")
+                current.freeze(parse_glide(str(at)) if at else None)
+            elif action == "advance":
+                current.advance(float(body["seconds"]))
+            elif action == "unfreeze":
+                current.unfreeze()
+            elif action == "reset":
+                current.reset()
+            else:
+                raise InvalidRequest(
+                    "action must be one of freeze, advance, unfreeze, reset",
+                    message="Invalid clock action",
+                )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidRequest(f"bad clock request: {type(exc).__name__}",
+                                 message="Invalid clock action") from None
+        instance.save_clock(db, current)
+    return json_response(current.describe())

@@ -1,0 +1,71 @@
+"""The request journal: the last N requests, secrets redacted (``GET /_emulator/journal``).
+
+Only what helps a person debug their client is kept: method, path, query string with secret
+parameters masked, status, duration, the acting user name. Headers and bodies are never
+stored, so Authorization headers, passwords and tokens cannot leak through it. Kept per
+process: with ``--workers N`` each worker journals what it served.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import asdict, dataclass
+from urllib.parse import parse_qsl, urlencode
+
+#: Query or form parameter names whose values are never recorded.
+SECRET_PARAMETERS = frozenset({
+    "access_token", "refresh_token", "token", "password", "client_secret", "code",
+    "code_verifier", "assertion", "user_password", "sysparm_ck", "samlresponse", "id_token",
+    "state",
+})
+
+REDACTED = "***"
+
+
+def redact_query(query: str) -> str:
+    """The query string with secret parameters' values replaced by ``***``."""
+    if not query:
+        return ""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return urlencode([(k, REDACTED if k.lower() in SECRET_PARAMETERS else v) for k, v in pairs])
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One journalled request."""
+
+    at: str
+    method: str
+    path: str
+    query: str
+    status: int
+    duration_ms: float
+    user: str | None
+    remote_addr: str | None
+
+
+class Journal:
+    """A bounded, thread-safe ring of :class:`Entry`."""
+
+    def __init__(self, size: int) -> None:
+        self._entries: deque[Entry] = deque(maxlen=size)
+        self._lock = threading.Lock()
+
+    def record(self, entry: Entry) -> None:
+        """Append one entry (the oldest falls off when full)."""
+        with self._lock:
+            self._entries.append(entry)
+
+    def recent(self, limit: int | None = None) -> list[dict[str, object]]:
+        """The newest ``limit`` entries, oldest first, as JSON-ready dicts."""
+        with self._lock:
+            entries = list(self._entries)
+        if limit is not None:
+            entries = entries[-limit:] if limit > 0 else []
+        return [asdict(e) for e in entries]
+
+    def clear(self) -> None:
+        """Forget everything (reset)."""
+        with self._lock:
+            self._entries.clear()

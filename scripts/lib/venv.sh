@@ -1,0 +1,23 @@
+# Shared by scripts/serve and scripts/test: create .venv on first use and install the project
+# into it; later runs skip pip when pyproject.toml has not changed (a stamp file records it).
+ensure_venv() {
+  local extras="$1"
+  local python="${PYTHON:-python3}"
+  if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "$(basename "$0"): Python 3.11 or newer is required (found: $("$python" --version 2>&1))" >&2
+    exit 1
+  fi
+  if [ ! -x .venv/bin/python ]; then
+    "$python" -m venv .venv
+  fi
+  local spec="."
+  [ -n "$extras" ] && spec=".[${extras}]"
+  local stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)-${extras:-base}"
+  if [ ! -f "$stamp" ]; then
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec" 2>&1 \
+      | grep -v "^WARNING: Location" >&2 || true
+    .venv/bin/python -c "import mock_servicenow, connector" || {
+      echo "$(basename "$0"): installing the project into .venv failed" >&2; exit 1; }
+    touch "$stamp"
+  fi
+}
