@@ -111,7 +111,7 @@ INCIDENT = Table(
         F("severity", "integer", "Severity", default="3", choices=IMPACT_URGENCY),
         F("category", "string", "Category", default="inquiry", choices=choices(
             ("inquiry", "Inquiry / Help"), ("software", "Software"), ("hardware", "Hardware"),
-            ("network", "Network"), ("database", "Database"), ("security", "Security"),
+            ("network", "Network"), ("database", "Database"),
         )),
         F("subcategory", "string", "Subcategory", choices=choices(
             ("antivirus", "Antivirus"), ("email", "Email"), ("internal application",
@@ -169,7 +169,7 @@ CHANGE_REQUEST = Table(
             ("System Software", "System Software"), ("Applications Software",
                                                      "Applications Software"),
             ("Network", "Network"), ("Telecom", "Telecom"), ("Documentation", "Documentation"),
-            ("Other", "Other"), ("Security", "Security"),
+            ("Other", "Other"),
         )),
         F("risk", "integer", "Risk", default="3", choices=choices(
             ("1", "Very High"), ("2", "High"), ("3", "Moderate"), ("4", "Low"),

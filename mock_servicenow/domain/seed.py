@@ -127,9 +127,9 @@ DEMO_INCIDENTS: tuple[tuple[str, str, int, int, int, str, str], ...] = (
     ("Laptop screen flickers after docking", "hardware", 3, 2, 1, "fred.luddy", "Hardware"),
     ("Outlook keeps asking for credentials", "software", 2, 2, 6, "charlie.whitherspoon",
      "Software"),
-    ("Antivirus definitions out of date on several desktops", "security", 2, 1, 2, "david.loo",
+    ("Antivirus definitions out of date on several desktops", "software", 2, 1, 2, "david.loo",
      "Software"),
-    ("Phishing email reported by finance", "security", 1, 1, 2, "charlie.whitherspoon",
+    ("Phishing email reported by finance", "inquiry", 1, 1, 2, "charlie.whitherspoon",
      "Service Desk"),
 )
 
@@ -145,7 +145,7 @@ DEMO_CHANGES: tuple[tuple[str, str, int, int, str, str], ...] = (
      "Database"),
     ("Add a VLAN for the new conference rooms", "standard", 3, 4, "Network", "Network"),
     ("Retire the old VPN concentrator", "normal", 4, 3, "Network", "Network"),
-    ("Enable multifactor authentication for administrators", "normal", -5, 2, "Security",
+    ("Enable multifactor authentication for administrators", "normal", -5, 2, "Other",
      "Service Desk"),
 )
 
