@@ -20,7 +20,8 @@ bp = Blueprint("control_plane", __name__, url_prefix="/_emulator")
 
 
 @bp.before_request
-def _loopback_only() -> None:
+def loopback_only() -> None:
+    """Refuse callers that are not on the loopback interface (unless configured off)."""
     if not emulator().settings.control_plane_loopback_only:
         return
     try:
@@ -55,6 +56,7 @@ def info() -> Response:
         "database": instance.location.describe(),
         "seed": instance.seed_kind,
         "clock": instance.load_clock(db).describe(),
+        "scenarios": instance.applied_scenarios(db),
         "tables": instance.table_counts(db),
     })
 
