@@ -73,7 +73,7 @@ def correlation_id(tenant_id: str, source: str, control_id: str) -> str:
     """
     key = f"{tenant_id.strip().lower()}:{source}:{control_id.strip().lower()}"
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-    readable = re.sub(r"[^A-Za-z0-9_.-]", "", control_id)[:50]
+    readable = re.sub(r"[^a-z0-9_.-]", "", control_id.strip().lower())[:50]
     value = f"m365ss:{source[:1]}:{digest}:{readable}"
     return value[:CORRELATION_ID_MAX]
 
@@ -182,8 +182,10 @@ def build_task(*, action: ImprovementAction | None, control_id: str, tenant_id: 
                            f"{today.isoformat()} UTC)")
     if not control_id.strip():
         raise InvalidInput("an action id is required")
-    return Task(name=_clip(final_name, SHORT_DESCRIPTION_MAX),
-                description=_clip(final_description, DESCRIPTION_MAX),
+    # A last pass over the final text: ids and titles may themselves carry markup.
+    clean_name = html_to_text(final_name) or html_to_text(control_id) or "Secure Score action"
+    return Task(name=_clip(clean_name, SHORT_DESCRIPTION_MAX),
+                description=_clip(html_to_text(final_description), DESCRIPTION_MAX),
                 priority=normalized_priority, due=due_date, source=source,
                 category=resolved_category, control_id=control_id.strip(),
                 tenant_id=tenant_id, initiated_by=initiated_by)
