@@ -14,7 +14,7 @@ import time
 import webbrowser
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -398,32 +398,29 @@ class Connector:
         secrets = {"client_secret": bool(credentials.client_secret),
                    "access_token": bool(credentials.access_token),
                    "refresh_token": bool(credentials.refresh_token)}
-        base = {"connected": True, "instance_url": credentials.instance_url,
-                "client_id": credentials.client_id, "release": state.release or None,
-                "secrets": secrets}
+        base = Status(connected=True, provisioned=state.provisioned,
+                      reauthorization_required=False, instance_url=credentials.instance_url,
+                      client_id=credentials.client_id, release=state.release or None,
+                      secrets=secrets)
         try:
             with self._api(credentials) as api:
                 connection = api.get_connection()
         except ReauthorizationRequired as exc:
-            return Status(provisioned=state.provisioned, reauthorization_required=True,
-                          hint=exc.hint, **base)
+            return replace(base, reauthorization_required=True, hint=exc.hint)
         except ServiceNowAPIError as exc:
-            return Status(provisioned=state.provisioned, reauthorization_required=False,
-                          problem=f"the instance answered {exc.status}: {exc.message}",
-                          hint=exc.hint or hint_for(exc.status, exc.message, exc.detail),
-                          **base)
+            return replace(base, problem=f"the instance answered {exc.status}: {exc.message}",
+                           hint=exc.hint or hint_for(exc.status, exc.message, exc.detail))
         except TransportError as exc:
-            return Status(provisioned=state.provisioned, reauthorization_required=False,
-                          problem="instance unreachable", hint=str(exc), **base)
+            return replace(base, problem="instance unreachable", hint=str(exc))
         provisioned = connection.get("status") == "connected"
-        state = self.store.load_state()  # the flow may have changed it
+        state = self.store.load_state()  # the auth flow may have changed it
         if state.provisioned != provisioned or state.reauthorization_required:
             state.provisioned = provisioned
             state.reauthorization_required = False
             self.store.save_state(state)
-        return Status(provisioned=provisioned, reauthorization_required=False,
-                      connected_by=value_of(connection.get("connected_by")) or None,
-                      hint=None if provisioned else NotProvisioned.hint, **base)
+        return replace(base, provisioned=provisioned,
+                       connected_by=value_of(connection.get("connected_by")) or None,
+                       hint=None if provisioned else NotProvisioned.hint)
 
     def authorize(self, tenant_id: str | None = None) -> Status:
         """The provisioning step: register with the app's connection endpoint."""

@@ -159,9 +159,13 @@ def _run(args: argparse.Namespace, connector: Connector, out: TextIO, err: TextI
                 raise InvalidInput("--password needs --username")
             if args.no_browser:
                 connector._open_url = lambda _url: None  # noqa: SLF001 - CLI-only switch
+            def announce(url: str) -> None:
+                err.write(f"open this URL to authorize (waiting for the redirect):\n{url}\n")
+                err.flush()
+
             status = connector.connect_with_browser(
                 args.instance, args.client_id, secret, ca_bundle=args.ca_bundle,
-                announce=lambda url: err.write(f"open this URL to authorize:\n{url}\n"))
+                announce=announce)
         _emit(status.to_json(), out) if as_json else _print_status(status, out)
     elif command == "status":
         status = connector.status()
@@ -213,16 +217,16 @@ def _run(args: argparse.Namespace, connector: Connector, out: TextIO, err: TextI
             f"{args.ticket_type} state {args.value.strip()} is now shown as "
             f"{names[args.value.strip()]!r}\n")
     elif command == "disconnect":
-        result = connector.disconnect()
-        for warning in result.warnings:
+        outcome = connector.disconnect()
+        for warning in outcome.warnings:
             err.write(f"warning: {warning}\n")
         if as_json:
-            _emit({"was_connected": result.was_connected,
-                   "connection_removed": result.connection_removed,
-                   "tokens_revoked": result.tokens_revoked,
-                   "warnings": list(result.warnings)}, out)
+            _emit({"was_connected": outcome.was_connected,
+                   "connection_removed": outcome.connection_removed,
+                   "tokens_revoked": outcome.tokens_revoked,
+                   "warnings": list(outcome.warnings)}, out)
         else:
-            out.write("disconnected\n" if result.was_connected else "not connected\n")
+            out.write("disconnected\n" if outcome.was_connected else "not connected\n")
 
 
 def main(argv: Sequence[str] | None = None, *, connector: ConnectorFactory | None = None,

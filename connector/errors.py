@@ -11,7 +11,7 @@
      ├─ AuthenticationError             the token endpoint refused a grant (wrong client
      │   │                              credentials, user, password, code, or state mismatch)
      │   └─ ReauthorizationRequired     the refresh token no longer works: connect again
-     ├─ ServiceNowAPIError              an error envelope from the instance (status, message, detail)
+     ├─ ServiceNowAPIError              the instance's error envelope (status, message, detail)
      │   ├─ BadRequest        (400)
      │   ├─ NotAuthenticated  (401)
      │   ├─ PermissionDenied  (403)

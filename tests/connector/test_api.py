@@ -16,7 +16,7 @@ from connector import (
     UnsupportedInstance,
 )
 from tests.connector import fake_instance as fi
-from tests.connector.fake_instance import Fault, FakeInstance
+from tests.connector.fake_instance import FakeInstance, Fault
 
 DUE = "2030-06-30"
 

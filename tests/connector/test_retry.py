@@ -10,7 +10,7 @@ import pytest
 
 from connector import Connector, RateLimited, RetryPolicy
 from connector.retry import RetryTransport, retry_after_seconds
-from tests.connector.fake_instance import Fault, FakeInstance
+from tests.connector.fake_instance import FakeInstance, Fault
 
 TABLE = "/api/now/table/change_request"
 
