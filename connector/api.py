@@ -298,20 +298,15 @@ class Connector:
                 "password", self._clock)
         return self._finish_connect(instance_url, client_id, client_secret, token, ca_bundle)
 
-    def authorization_url(self, instance: str, client_id: str) -> tuple[str, str]:
-        """A fresh authorize URL and its ``state`` (for callers running their own flow)."""
-        state = generate_token(32)
-        request = authorization_request(normalize_instance_url(instance), client_id,
-                                        self.settings.redirect_uri, state)
-        return request.url, state
-
     def connect_with_browser(self, instance: str, client_id: str, client_secret: str, *,
                              ca_bundle: str | None = None,
-                             announce: Callable[[str], None] = lambda _url: None) -> Status:
+                             announce: Callable[[str], None] = lambda _url: None,
+                             open_browser: bool = True) -> Status:
         """Connect with the authorization-code flow.
 
         Listens on the redirect URI, calls ``announce`` with the authorize URL (the CLI prints
-        it), opens it, waits for the redirect, checks ``state`` and exchanges the code.
+        it), opens it (unless ``open_browser`` is false), waits for the redirect, checks
+        ``state`` and exchanges the code.
         """
         instance_url = normalize_instance_url(instance)
         _require(client_id=client_id, client_secret=client_secret)
@@ -321,10 +316,11 @@ class Connector:
         receiver = self._receiver()
         receiver.start(request.redirect_uri)
         announce(request.url)
-        try:
-            self._open_url(request.url)
-        except Exception:  # noqa: BLE001 - no browser is fine: the URL was announced
-            pass
+        if open_browser:
+            try:
+                self._open_url(request.url)
+            except Exception:  # noqa: BLE001 - no browser is fine: the URL was announced
+                pass
         callback = receiver.wait()
         code = code_from_callback(callback, state)
         with self._http(instance_url, ca_bundle) as http:

@@ -157,15 +157,13 @@ def _run(args: argparse.Namespace, connector: Connector, out: TextIO, err: TextI
         else:
             if args.password:
                 raise InvalidInput("--password needs --username")
-            if args.no_browser:
-                connector._open_url = lambda _url: None  # noqa: SLF001 - CLI-only switch
             def announce(url: str) -> None:
                 err.write(f"open this URL to authorize (waiting for the redirect):\n{url}\n")
                 err.flush()
 
             status = connector.connect_with_browser(
                 args.instance, args.client_id, secret, ca_bundle=args.ca_bundle,
-                announce=announce)
+                announce=announce, open_browser=not args.no_browser)
         _emit(status.to_json(), out) if as_json else _print_status(status, out)
     elif command == "status":
         status = connector.status()

@@ -33,6 +33,7 @@ class LoopbackReceiver:
         self._server: HTTPServer | None = None
         self._result: str | None = None
         self._done = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def start(self, redirect_uri: str) -> None:
         """Bind the listener (fails early if the port is taken)."""
@@ -65,13 +66,13 @@ class LoopbackReceiver:
         except OSError as exc:
             raise ConnectorError(f"cannot listen on {host}:{port} for the redirect: "
                                  f"{exc.strerror or exc}") from exc
-        self._server.timeout = 0.5
-        threading.Thread(target=self._serve, daemon=True).start()
+        self._server.timeout = 0.2
+        self._thread = threading.Thread(target=self._serve, args=(self._server,), daemon=True)
+        self._thread.start()
 
-    def _serve(self) -> None:
-        assert self._server is not None
+    def _serve(self, server: HTTPServer) -> None:
         while not self._done.is_set():
-            self._server.handle_request()
+            server.handle_request()
 
     def wait(self) -> str:
         """The callback URL; ``ConnectorError`` when nothing arrives in time."""
@@ -82,4 +83,7 @@ class LoopbackReceiver:
         finally:
             self._done.set()
             if self._server is not None:
+                # Let the serving thread notice and leave before the socket goes away.
+                if self._thread is not None:
+                    self._thread.join(timeout=5)
                 self._server.server_close()

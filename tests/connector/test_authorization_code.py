@@ -74,3 +74,43 @@ def test_loopback_receiver_hands_back_the_callback() -> None:
         response = client.get(redirect, params={"code": "c1", "state": "s1"})
     assert response.status_code == 200 and "close this window" in response.text
     assert receiver.wait() == redirect + "?code=c1&state=s1"
+
+
+def test_without_browser_the_url_is_only_announced(make_connector, fake: FakeInstance) -> None:  # type: ignore[no-untyped-def]
+    page = ConsentPage(fake)
+    opened: list[str] = []
+    announced: list[str] = []
+
+    class ManualReceiver:
+        """The admin copies the printed URL into a browser by hand."""
+
+        def start(self, redirect_uri: str) -> None:
+            page.start(redirect_uri)
+
+        def wait(self) -> str:
+            page.open(announced[0])
+            return page.wait()
+
+    connector: Connector = make_connector(open_url=opened.append, receiver=ManualReceiver)
+    status = connector.connect_with_browser(fi.BASE, fi.CLIENT_ID, fi.CLIENT_SECRET,
+                                            announce=announced.append, open_browser=False)
+    assert status.connected and opened == []
+
+
+def test_cli_connect_with_the_authorization_code_flow(home, recorder, fake: FakeInstance,  # type: ignore[no-untyped-def]
+                                                      capsys) -> None:
+    from connector import ConnectorSettings
+    from connector.cli import main
+
+    page = ConsentPage(fake)
+
+    def factory(settings: ConnectorSettings) -> Connector:
+        return Connector(settings, transport=recorder, clock=fake.clock,
+                         open_url=page.open, receiver=lambda: page)
+
+    code = main(["connect", "--instance", fi.BASE, "--client-id", fi.CLIENT_ID,
+                 "--client-secret", fi.CLIENT_SECRET], connector=factory,
+                environ={"SNOW_CONNECTOR_HOME": str(home)})
+    out, err = capsys.readouterr()
+    assert code == 0 and "status: connected, not provisioned" in out
+    assert "/oauth_auth.do?response_type=code" in err and fi.CLIENT_SECRET not in out + err

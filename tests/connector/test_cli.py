@@ -103,3 +103,28 @@ def test_wrong_password_is_one_line_without_secrets(run) -> None:  # type: ignor
                          "--password", "hunter2-wrong")
     assert code == 1 and "refused the password grant" in err
     assert "hunter2-wrong" not in err + out and fi.CLIENT_SECRET not in err + out
+
+
+def test_progress_bar_only_on_long_runs() -> None:
+    import io
+
+    from connector.cli import _ProgressBar
+
+    stream = io.StringIO()
+    bar = _ProgressBar(stream, threshold=100)
+    bar(5, 50)
+    assert stream.getvalue() == ""
+    for done in range(1, 251):
+        bar(done, 250)
+    bar.finish()
+    text = stream.getvalue()
+    assert text.endswith("] 250/250\n") and "\r" in text
+
+
+def test_bad_ca_bundle_is_a_clear_error(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from connector import Connector, ConnectorSettings, InvalidInput
+
+    connector = Connector(ConnectorSettings(home=tmp_path / "h"))
+    with pytest.raises(InvalidInput, match="CA bundle"):
+        connector.connect_with_password("https://dev1.service-now.com", "id", "secret", "u",
+                                        "p", ca_bundle=str(tmp_path / "missing.pem"))

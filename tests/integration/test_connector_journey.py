@@ -12,6 +12,7 @@ Pending until the emulator's OAuth server, Table API and the app's scripted API 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -20,9 +21,12 @@ from typing import Any
 import httpx
 import pytest
 from flask import Flask
+from hypothesis import given
+from hypothesis import strategies as st
 
 from connector import Connector, ConnectorSettings, NotProvisioned
 from tests.connector.recording import RecordingTransport, load_contract
+from tests.connector.test_mapping import profiles
 
 pytestmark = pytest.mark.integration_pending
 
@@ -34,11 +38,12 @@ CLIENT_SECRET = "journey-client-secret-0123456789"
 INTEGRATION_USER, INTEGRATION_PASSWORD = "m365_integration", "integration"
 
 
-def _contracts() -> list[dict[str, Any]]:
+@functools.cache
+def _contracts() -> tuple[dict[str, Any], ...]:
     paths = sorted([*ROOT.glob("contracts/*.openapi.yaml"),
                     *ROOT.glob("mock_servicenow/contracts/*.openapi.yaml")])
     assert paths, "no OpenAPI documents found in contracts/"
-    return [load_contract(p) for p in paths]
+    return tuple(load_contract(p) for p in paths)
 
 
 @pytest.fixture
@@ -221,3 +226,24 @@ def test_wrong_client_secret_is_refused(make_connector, oauth_client: str) -> No
         connector.connect_with_password(BASE, oauth_client, "not-the-secret",
                                         INTEGRATION_USER, INTEGRATION_PASSWORD)
     assert connector.store.load_credentials() is None
+
+
+@given(profiles, st.sampled_from(["critical", "high", "medium", "low"]),
+       st.sampled_from(["change", "incident"]))
+def test_mapped_payloads_satisfy_the_table_api_contract(profile: dict[str, Any],
+                                                        priority: str, kind: str) -> None:
+    """The hypothesis property of tests/connector/test_mapping.py, against contracts/."""
+    from connector import build_task, to_payload
+    from connector.graph import parse_profile
+    from connector.mapping import TABLES
+    from tests.connector.recording import validate_exchange
+
+    action = parse_profile(profile)
+    today = dt.date(2026, 11, 26)
+    task = build_task(action=action, control_id=action.id, tenant_id=action.tenant_id,
+                      initiated_by="admin@contoso.com", priority=priority, due=today,
+                      today=today)
+    request = httpx.Request("POST", f"{BASE}/api/now/table/{TABLES[kind]}",
+                            json=to_payload(task, kind))
+    results = [validate_exchange(contract, request, None) for contract in _contracts()]
+    assert any(not problems for problems in results), results
