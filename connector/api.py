@@ -87,11 +87,14 @@ def normalize_instance_url(instance: str) -> str:
 
 
 def release_family(glide_war: str) -> str | None:
-    """``glide-washingtondc-12-20-2023__patch9-....zip`` -> ``washingtondc`` (§8)."""
+    """``glide-washingtondc-12-20-2023__patch9-....zip`` -> ``washingtondc`` (§8).
+
+    ``None`` when the value does not have the ``glide-<family>-`` shape. A family name not in
+    :data:`RELEASE_FAMILIES` is returned as is: it is most likely a release newer than this
+    list.
+    """
     match = re.match(r"glide-([a-z]+)-", glide_war.strip().lower())
-    if match and match.group(1) in RELEASE_FAMILIES:
-        return match.group(1)
-    return None
+    return match.group(1) if match else None
 
 
 @dataclass(frozen=True)
@@ -360,9 +363,9 @@ class Connector:
         except ServiceNowAPIError:
             glide_war = None  # property not readable by this user: cannot tell, go on
         family = release_family(glide_war) if glide_war else None
-        if glide_war and family is None:
-            raise UnsupportedInstance(f"unrecognized ServiceNow release {glide_war!r}")
-        if family and RELEASE_FAMILIES.index(family) < RELEASE_FAMILIES.index(MINIMUM_RELEASE):
+        # An unknown family name is taken for a release newer than our list, not refused.
+        if family in RELEASE_FAMILIES and \
+                RELEASE_FAMILIES.index(family) < RELEASE_FAMILIES.index(MINIMUM_RELEASE):
             raise UnsupportedInstance(
                 f"the instance runs ServiceNow {family.capitalize()}; the Microsoft 365 "
                 "ticketing integration needs Kingston or later: upgrade the instance",

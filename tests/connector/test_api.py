@@ -262,3 +262,25 @@ def test_instance_name_is_normalized() -> None:
     assert normalize_instance_url("http://127.0.0.1:8080/") == "http://127.0.0.1:8080"
     with pytest.raises(InvalidInput):
         normalize_instance_url("  ")
+
+
+@pytest.mark.parametrize("glide_war, expected", [
+    ("glide-brazil-01-01-2027__patch0-01-01-2027_01-01-2027_0000.zip", "brazil"),
+    (None, None),
+    ("not-a-build-name", None),
+])
+def test_unknown_or_unreadable_release_is_not_refused(make_connector, fake: FakeInstance,  # type: ignore[no-untyped-def]
+                                                      glide_war: str | None,
+                                                      expected: str | None) -> None:
+    fake.glide_war = glide_war
+    connector = make_connector()
+    _connect(connector)
+    assert connector.status().release == expected
+
+
+@pytest.mark.parametrize("family", ["aspen", "geneva", "jakarta"])
+def test_every_release_before_kingston_is_refused(make_connector, fake: FakeInstance,  # type: ignore[no-untyped-def]
+                                                  family: str) -> None:
+    fake.glide_war = f"glide-{family}-05-03-2016__patch4-10-10-2016_10-12-2016_1552.zip"
+    with pytest.raises(UnsupportedInstance, match="Kingston or later"):
+        _connect(make_connector())
