@@ -28,6 +28,12 @@ def recorder(fake: FakeInstance) -> Iterator[RecordingTransport]:
     transport = RecordingTransport(fake_instance.transport(fake), [load_contract(CONTRACT)])
     yield transport
     assert transport.problems == [], "\n".join(transport.problems)
+    # Secrets travel in headers and form bodies only, never in a URL (proxies and access
+    # logs keep URLs).
+    for exchange in transport.exchanges:
+        url = str(exchange.request.url)
+        assert fake_instance.CLIENT_SECRET not in url and fake_instance.PASSWORD not in url
+        assert not any(token in url for token in [*fake.access, *fake.refresh])
 
 
 @pytest.fixture
