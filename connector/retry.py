@@ -90,10 +90,13 @@ class RetryTransport(httpx.BaseTransport):
             wait = retry_after_seconds(response)
             if wait is None:
                 delay = self._backoff(attempt)
+            elif wait > self._policy.max_delay:
+                # Retrying sooner than the instance asked would only be refused again: give
+                # the answer (RateLimited with retry_after) to the caller instead.
+                return response
             else:
-                # Honour the instance's window, plus a little jitter; never beyond the cap.
-                delay = min(self._policy.max_delay,
-                            wait + self._rng.uniform(0, self._policy.base_delay))
+                # Honour the instance's window, plus a little jitter.
+                delay = wait + self._rng.uniform(0, self._policy.base_delay)
             response.read()
             response.close()
             self._sleep(delay)

@@ -140,6 +140,13 @@ class FakeInstance:
             self.access.pop(token, None)
             self.refresh.discard(token)
             return httpx.Response(200)
+        if path == "/oauth_auth.do" and request.method == "GET":
+            # A consent page on which the integration user is signed in and clicks Allow
+            # (servicenow-behaviour §4.2): 302 to the redirect URI with a code and the state.
+            params = request.url.params
+            target = httpx.URL(params["redirect_uri"]).copy_merge_params(
+                {"code": self.issue_code(), "state": params.get("state", "")})
+            return httpx.Response(302, headers={"Location": str(target)})
         if not path.startswith("/api/"):
             return httpx.Response(404, text="<html>not found</html>")
         auth = request.headers.get("Authorization", "")
@@ -288,3 +295,25 @@ def transport(instance: FakeInstance,
             hook(request)
         return instance(request)
     return httpx.MockTransport(handler)
+
+
+def wsgi_app(instance: FakeInstance):  # type: ignore[no-untyped-def]
+    """``instance`` as a WSGI application, to serve it on a real socket."""
+    def app(environ, start_response):  # type: ignore[no-untyped-def]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        query = environ.get("QUERY_STRING", "")
+        url = f"http://{environ['HTTP_HOST']}{environ['PATH_INFO']}" + (f"?{query}" if query
+                                                                        else "")
+        headers = {k[5:].replace("_", "-"): v for k, v in environ.items()
+                   if k.startswith("HTTP_")}
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        response = instance(httpx.Request(environ["REQUEST_METHOD"], url, headers=headers,
+                                          content=body))
+        response.read()
+        start_response(f"{response.status_code} {response.reason_phrase}",
+                       [(k, v) for k, v in response.headers.items()
+                        if k.lower() not in ("content-length", "transfer-encoding")])
+        return [response.content]
+    return app

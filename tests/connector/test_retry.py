@@ -132,3 +132,10 @@ def test_token_requests_are_retried(connector: Connector, fake: FakeInstance) ->
     connector.connect_with_password(fi.BASE, fi.CLIENT_ID, fi.CLIENT_SECRET, fi.USER,
                                     fi.PASSWORD)
     assert connector.store.load_credentials() is not None
+
+
+def test_a_retry_after_beyond_the_cap_is_handed_back_not_cut_short() -> None:
+    transport, calls = _flaky([429, 200], {"Retry-After": "3600"})
+    sleeps: list[float] = []
+    assert _client(transport, sleeps).get(TABLE).status_code == 429
+    assert len(calls) == 1 and sleeps == []
