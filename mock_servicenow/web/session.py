@@ -10,6 +10,8 @@ Page blueprints (login, consent, app pages) use :func:`page_user` and
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from urllib.parse import urlencode
 
 from flask import Response, redirect, request, session
@@ -50,3 +52,49 @@ def login_redirect(login_path: str = "/login.do") -> Response:
     """Send the browser to the login page, coming back to the current URL afterwards."""
     back = request.full_path if request.query_string else request.path
     return redirect(f"{login_path}?{urlencode({'sysparm_goto_url': back})}")
+
+
+# --- user token (g_ck), CSRF and safe redirects (identity) -----------------------------------
+
+_TOKEN_KEY = "g_ck"
+
+
+def user_token() -> str:
+    """This session's ``g_ck``: the ``X-UserToken`` a browser-derived REST call must send and
+    the ``sysparm_ck`` every form posts back (servicenow-behaviour §6). Created on first use."""
+    token = session.get(_TOKEN_KEY)
+    if not token:
+        token = secrets.token_hex(32)
+        session[_TOKEN_KEY] = token
+    return str(token)
+
+
+def user_token_matches(candidate: str | None) -> bool:
+    """Constant-time check of a presented ``X-UserToken`` / ``sysparm_ck``."""
+    expected = session.get(_TOKEN_KEY)
+    if not expected or not candidate:
+        return False
+    return hmac.compare_digest(str(expected).encode(), candidate.encode())
+
+
+def csrf_ok() -> bool:
+    """True when the posted form carries this session's ``sysparm_ck`` (CSRF protection)."""
+    return user_token_matches(request.form.get("sysparm_ck"))
+
+
+def has_session_user() -> bool:
+    """True when the session cookie names a user (valid or not)."""
+    return bool(session.get(_USER_KEY))
+
+
+def safe_goto(target: str | None, default: str = "/navpage.do") -> str:
+    """A same-site path to go to after login/logout; anything else becomes ``default``."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def start_session(principal: Principal) -> None:
+    """:func:`log_in` plus a fresh ``g_ck`` (the anonymous one is never reused)."""
+    log_in(principal)
+    session[_TOKEN_KEY] = secrets.token_hex(32)
