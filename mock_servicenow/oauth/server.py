@@ -15,6 +15,7 @@ Built per app with a lazy context provider (F4): nothing here holds a connection
 
 from __future__ import annotations
 
+import binascii
 import json
 from collections.abc import Callable
 from typing import Any
@@ -92,8 +93,13 @@ class ServiceNowAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
     def token_response(self) -> Response:
         """``POST /oauth_token.do``: one transaction per exchange (house style §4)."""
-        with self.context().db.atomic():
-            return self.create_token_response()  # type: ignore[no-any-return]
+        try:
+            with self.context().db.atomic():
+                return self.create_token_response()  # type: ignore[no-any-return]
+        except (UnicodeDecodeError, binascii.Error):
+            # Undecodable Basic credentials or form values: authlib lets these escape; the
+            # platform answers them like any other failure (§4.1).
+            return token_failure()
 
 
 def _ctx(grant: Any) -> Context:

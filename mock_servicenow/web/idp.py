@@ -115,11 +115,13 @@ def configure_sso() -> Response:
     (a default ``sso_properties`` row) and set ``glide.authenticate.multisso.enabled``."""
     body = json_body()
     enabled = body.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise InvalidRequest("enabled must be true or false", message="Invalid SSO request")
+    client_id = body.get("client_id", DEFAULT_CLIENT_ID)
+    if not isinstance(enabled, bool) or not isinstance(client_id, str) or not client_id:
+        raise InvalidRequest("enabled must be true or false and client_id a non-empty string",
+                             message="Invalid SSO request")
     ctx = get_ctx()
     result = sso.configure_local_idp(
         ctx, enabled=enabled, issuer=issuer(), auth_url=base_url() + "/_idp/authorize",
         signing_key=directory.public_pem(ctx),
-        client_id=str(body.get("client_id") or DEFAULT_CLIENT_ID))
+        client_id=client_id)
     return json_response({"result": result})

@@ -134,6 +134,15 @@ def test_json_body_and_query_credentials_are_refused(snow_client: httpx.Client,
                                     headers={"Content-Type": "application/x-www-form-urlencoded"}))
 
 
+@pytest.mark.parametrize("authorization", [
+    "Basic !!!", "Basic " + base64.b64encode(b"\xff\xfe:x").decode(), "Basic ", "Bearer x",
+])
+def test_malformed_client_authentication_is_the_captured_401(snow_client: httpx.Client,
+                                                             authorization: str) -> None:
+    assert_failure(snow_client.post("/oauth_token.do", headers={"Authorization": authorization},
+                                    data={"grant_type": "client_credentials"}))
+
+
 def test_inactive_entity_cannot_get_tokens(snow_app: Flask, snow_client: httpx.Client,
                                            entity: tuple[str, str, str]) -> None:
     instance = snow_app.extensions["mock_servicenow"].instance

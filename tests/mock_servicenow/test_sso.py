@@ -184,6 +184,8 @@ def test_control_plane_manages_idp_users(snow_client: httpx.Client) -> None:
                            headers={"Content-Type": "application/json"})
     assert bad.status_code == 400
     assert snow_client.post("/_emulator/idp/sso", json={"enabled": "yes"}).status_code == 400
+    assert snow_client.post("/_emulator/idp/sso",
+                            json={"enabled": True, "client_id": {"a": 1}}).status_code == 400
 
 
 def test_idp_refuses_foreign_redirect_uris(snow_client: httpx.Client) -> None:
