@@ -15,6 +15,7 @@ Built per app with a lazy context provider (F4): nothing here holds a connection
 
 from __future__ import annotations
 
+import base64
 import binascii
 import json
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import UnauthorizedClientError
 from authlib.oauth2.rfc7636 import CodeChallenge
-from flask import Response
+from flask import Response, request
 
 from mock_servicenow.domain import identity, oauth_tokens
 from mock_servicenow.domain.context import Context, Principal
@@ -93,13 +94,26 @@ class ServiceNowAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
     def token_response(self) -> Response:
         """``POST /oauth_token.do``: one transaction per exchange (house style §4)."""
-        try:
-            with self.context().db.atomic():
-                return self.create_token_response()  # type: ignore[no-any-return]
-        except (UnicodeDecodeError, binascii.Error):
-            # Undecodable Basic credentials or form values: authlib lets these escape; the
+        if not _basic_header_usable(request.headers.get("Authorization")):
+            # authlib's own parsing lets malformed Basic headers escape as exceptions; the
             # platform answers them like any other failure (§4.1).
             return token_failure()
+        with self.context().db.atomic():
+            return self.create_token_response()  # type: ignore[no-any-return]
+
+
+def _basic_header_usable(header: str | None) -> bool:
+    """False for a ``Basic`` header that is not base64 of UTF-8 ``id:secret``."""
+    if header is None or not header[:5].lower() == "basic":
+        return True
+    parts = header.split(None, 1)
+    if len(parts) != 2:
+        return False
+    try:
+        decoded = base64.b64decode(parts[1], validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return ":" in decoded
 
 
 def _ctx(grant: Any) -> Context:
