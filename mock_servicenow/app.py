@@ -24,9 +24,8 @@ from mock_servicenow.errors import RequestTooLarge
 from mock_servicenow.releases import parse_release
 from mock_servicenow.settings import Settings
 from mock_servicenow.store.db import DatabaseLocation
-from mock_servicenow.web import auth, control_plane
+from mock_servicenow.web import auth, control_plane, login, oauth_endpoints
 from mock_servicenow.web import idp as idp_pages
-from mock_servicenow.web import login, oauth_endpoints
 from mock_servicenow.web.context import close_db
 from mock_servicenow.web.errors import register_error_handlers
 from mock_servicenow.web.journal import Entry, Journal, redact_query

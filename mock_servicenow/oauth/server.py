@@ -30,7 +30,7 @@ from flask import Response, request
 
 from mock_servicenow.domain import identity, oauth_tokens
 from mock_servicenow.domain.context import Context, Principal
-from mock_servicenow.domain.oauth_entities import Client, Token
+from mock_servicenow.domain.oauth_entities import DEFAULT_SCOPE, Client, Token
 from mock_servicenow.errors import NotAuthenticated
 
 #: The captured failure body, in its captured key order (servicenow-behaviour §4.1).
@@ -121,7 +121,7 @@ def _ctx(grant: Any) -> Context:
 
 
 class PasswordGrant(grants.ResourceOwnerPasswordCredentialsGrant):  # type: ignore[misc]
-    """Resource owner password: active, not locked out; web-service-only users allowed (§4.1, §6)."""
+    """Resource owner password: active, not locked out; web-service-only users too (§4.1, §6)."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = _AUTH_METHODS
 
@@ -163,7 +163,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         oauth_tokens.save_code(
             _ctx(self), code, client=request.client, user_sys_id=request.user.sys_id,
             redirect_uri=request.payload.redirect_uri or request.client.get_default_redirect_uri(),
-            scope=request.scope or oauth_tokens.DEFAULT_SCOPE,
+            scope=request.scope or DEFAULT_SCOPE,
             code_challenge=payload.get("code_challenge"),
             code_challenge_method=payload.get("code_challenge_method"),
         )

@@ -13,7 +13,8 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, redirect, request, session
+from flask import Blueprint, redirect, request, session
+from werkzeug.wrappers import Response as BaseResponse
 
 from mock_servicenow.domain import identity, sso
 from mock_servicenow.errors import NotAuthenticated
@@ -30,7 +31,7 @@ SSO_CALLBACK = "/oauth_redirect.do"
 
 
 def _login_form(action: str, *, error: str | None = None, user_name: str = "",
-                side_door: bool = False, status: int = 200) -> Response:
+                side_door: bool = False, status: int = 200) -> BaseResponse:
     goto = browser.safe_goto(request.values.get("sysparm_goto_url"))
     idp = sso.active_provider(get_ctx())
     sso_url = None
@@ -41,7 +42,7 @@ def _login_form(action: str, *, error: str | None = None, user_name: str = "",
                 goto=goto, g_ck=browser.user_token(), side_door=side_door, sso_url=sso_url)
 
 
-def _post_login(action: str, *, side_door: bool) -> Response:
+def _post_login(action: str, *, side_door: bool) -> BaseResponse:
     if not browser.csrf_ok():
         return _login_form(action, error=CSRF_MESSAGE, side_door=side_door, status=403)
     user_name = request.form.get("user_name", "")
@@ -60,7 +61,7 @@ def _post_login(action: str, *, side_door: bool) -> Response:
 
 
 @bp.route("/login.do", methods=["GET", "POST"])
-def login() -> Response:
+def login() -> BaseResponse:
     """The login page; with multi-provider SSO on, a redirect to the identity provider."""
     if request.method == "POST":
         return _post_login("/login.do", side_door=False)
@@ -73,7 +74,7 @@ def login() -> Response:
 
 
 @bp.route("/side_door.do", methods=["GET", "POST"])
-def side_door() -> Response:
+def side_door() -> BaseResponse:
     """Always the local login, SSO or not (servicenow-behaviour §6)."""
     if browser.page_user() is not None:
         return message("Already logged in",
@@ -85,7 +86,7 @@ def side_door() -> Response:
 
 
 @bp.get("/logout.do")
-def logout() -> Response:
+def logout() -> BaseResponse:
     """End the session; with ``sysparm_goto_url``, back to the login page for that URL."""
     browser.log_out()
     goto = request.args.get("sysparm_goto_url")
@@ -95,7 +96,7 @@ def logout() -> Response:
 
 
 @bp.get("/navpage.do")
-def navpage() -> Response:
+def navpage() -> BaseResponse:
     """The landing page after login (shows the user and exposes ``g_ck`` to scripts)."""
     user = browser.page_user()
     if user is None:
@@ -104,7 +105,7 @@ def navpage() -> Response:
 
 
 @bp.get("/login_with_sso.do")
-def login_with_sso() -> Response:
+def login_with_sso() -> BaseResponse:
     """Start an OpenID Connect login at the provider ``glide_sso_id`` (servicenow-behaviour §6)."""
     ctx = get_ctx()
     idp = sso.provider(ctx, request.args.get("glide_sso_id"))
@@ -124,7 +125,7 @@ def login_with_sso() -> Response:
 
 
 @bp.route(SSO_CALLBACK, methods=["GET", "POST"])
-def sso_callback() -> Response:
+def sso_callback() -> BaseResponse:
     """The identity provider's answer: validate the ID token, map the user, log in."""
     pending = session.pop("sso", None)
     local = {"link_url": "/side_door.do", "link_text": "Log in with a local account"}

@@ -14,6 +14,7 @@ from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, Flask, Response, current_app, request
 
 from mock_servicenow.domain import oauth_tokens, sso
+from mock_servicenow.domain.oauth_entities import DEFAULT_SCOPE
 from mock_servicenow.oauth.server import ServiceNowAuthorizationServer, token_failure
 from mock_servicenow.web import session as browser
 from mock_servicenow.web.context import get_ctx
@@ -66,7 +67,7 @@ def _consent_page(grant: object) -> Response:
     user = browser.page_user()
     client = grant.client  # type: ignore[attr-defined]
     return page("consent.html", user=user, client=client,
-                scope=grant.request.scope or oauth_tokens.DEFAULT_SCOPE,  # type: ignore[attr-defined]
+                scope=grant.request.scope or DEFAULT_SCOPE,  # type: ignore[attr-defined]
                 action=request.full_path, g_ck=browser.user_token(),
                 not_you_url="/logout.do?" + urlencode({"sysparm_goto_url": request.full_path}))
 

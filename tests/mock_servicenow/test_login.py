@@ -1,4 +1,4 @@
-"""``/login.do``, ``/side_door.do``, ``/logout.do`` and browser sessions (servicenow-behaviour §6)."""
+"""``/login.do``, ``/side_door.do``, ``/logout.do``, browser sessions (servicenow-behaviour §6)."""
 
 from __future__ import annotations
 
