@@ -73,3 +73,28 @@ def delete_idp_user(db: sqlite_utils.Database, user_name: str) -> bool:
     """Remove an IdP user; ``False`` when there was none."""
     cursor = db.execute("DELETE FROM _idp_user WHERE lower(user_name) = lower(?)", [user_name])
     return bool(cursor.rowcount)
+
+
+def insert_session(db: sqlite_utils.Database, values: dict[str, Any]) -> None:
+    """Store one interactive session (keyed by the hash of its id)."""
+    names = list(values)
+    db.execute(
+        f"INSERT INTO _session ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+        [values[n] for n in names],
+    )
+
+
+def get_session(db: sqlite_utils.Database, session_hash: str) -> dict[str, Any] | None:
+    """The session row, or ``None``."""
+    return _one(db.execute("SELECT * FROM _session WHERE session_hash = ?", [session_hash]))
+
+
+def extend_session(db: sqlite_utils.Database, session_hash: str, expires_at: str) -> None:
+    """Push a session's idle expiry forward."""
+    db.execute("UPDATE _session SET expires_at = ? WHERE session_hash = ?",
+               [expires_at, session_hash])
+
+
+def delete_session(db: sqlite_utils.Database, session_hash: str) -> None:
+    """Forget a session (logout, expiry)."""
+    db.execute("DELETE FROM _session WHERE session_hash = ?", [session_hash])

@@ -1,8 +1,10 @@
 """Interactive (browser) sessions: who is logged in to the instance's pages.
 
 The session is Flask's signed cookie, named ``glide_session_store`` like the platform's
-(servicenow-behaviour §1.3). It holds the user's sys_id; every page request re-reads the
-user, so deactivating or locking a user ends their sessions at once (§6).
+(servicenow-behaviour §1.3). It holds the user's sys_id and a session id whose server-side
+record (``domain/sso_sessions.py``) must still exist: logout kills copied cookies too, and
+idle sessions time out by the instance clock. Every page request re-reads the user, so
+deactivating or locking a user ends their sessions at once (§6).
 
 Page blueprints (login, consent, app pages) use :func:`page_user` and
 :func:`login_redirect`; the login blueprint uses :func:`log_in` and :func:`log_out`.
@@ -16,11 +18,13 @@ from urllib.parse import urlencode
 
 from flask import Response, redirect, request, session
 
-from mock_servicenow.domain import identity
+from mock_servicenow.domain import identity, sso_sessions
 from mock_servicenow.domain.context import Principal
 from mock_servicenow.web.context import get_ctx
 
 _USER_KEY = "user_sys_id"
+_SESSION_KEY = "sid"
+_TOKEN_KEY = "g_ck"
 
 
 def page_user() -> Principal | None:
@@ -29,6 +33,9 @@ def page_user() -> Principal | None:
     if not sys_id:
         return None
     ctx = get_ctx()
+    if sso_sessions.session_user(ctx, session.get(_SESSION_KEY)) != sys_id:
+        session.clear()
+        return None
     row = identity.get_user(ctx, sys_id)
     if row is None or not identity.can_authenticate(row):
         session.pop(_USER_KEY, None)
@@ -37,14 +44,18 @@ def page_user() -> Principal | None:
 
 
 def log_in(principal: Principal) -> None:
-    """Start a session for ``principal`` (a fresh session: no fixation)."""
+    """Start a session for ``principal`` (a fresh session and g_ck: no fixation)."""
     session.clear()
+    token = secrets.token_hex(32)
+    session[_SESSION_KEY] = sso_sessions.open_session(get_ctx(), principal.sys_id, token)
     session[_USER_KEY] = principal.sys_id
+    session[_TOKEN_KEY] = token
     session.permanent = False
 
 
 def log_out() -> None:
-    """End the session."""
+    """End the session, server side too."""
+    sso_sessions.close_session(get_ctx(), session.get(_SESSION_KEY))
     session.clear()
 
 
@@ -55,8 +66,6 @@ def login_redirect(login_path: str = "/login.do") -> Response:
 
 
 # --- user token (g_ck), CSRF and safe redirects (identity) -----------------------------------
-
-_TOKEN_KEY = "g_ck"
 
 
 def user_token() -> str:
@@ -95,6 +104,5 @@ def safe_goto(target: str | None, default: str = "/navpage.do") -> str:
 
 
 def start_session(principal: Principal) -> None:
-    """:func:`log_in` plus a fresh ``g_ck`` (the anonymous one is never reused)."""
+    """Log ``principal`` in (same as :func:`log_in`; kept for the identity blueprints)."""
     log_in(principal)
-    session[_TOKEN_KEY] = secrets.token_hex(32)

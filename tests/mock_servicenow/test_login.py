@@ -139,3 +139,22 @@ def test_side_door_logs_in_locally_and_refuses_when_logged_in(
     assert response.status_code == 302
     again = snow_client.get("/side_door.do")
     assert again.status_code == 400 and "already logged in" in again.text
+
+
+def test_logout_kills_a_copied_cookie(snow_client: httpx.Client) -> None:
+    login(snow_client, "admin", "admin")
+    copied = snow_client.cookies["glide_session_store"]
+    snow_client.get("/logout.do")
+    snow_client.cookies.set("glide_session_store", copied, domain="dev00000.service-now.test")
+    assert snow_client.get("/navpage.do").status_code == 302
+
+
+def test_idle_session_times_out_by_the_instance_clock(snow_client: httpx.Client) -> None:
+    snow_client.post("/_emulator/clock", json={"action": "freeze", "at": "2026-11-26 10:00:00"})
+    login(snow_client, "admin", "admin")
+    snow_client.post("/_emulator/clock", json={"action": "advance", "seconds": 29 * 60})
+    assert snow_client.get("/navpage.do").status_code == 200  # activity extends the session
+    snow_client.post("/_emulator/clock", json={"action": "advance", "seconds": 29 * 60})
+    assert snow_client.get("/navpage.do").status_code == 200
+    snow_client.post("/_emulator/clock", json={"action": "advance", "seconds": 30 * 60})
+    assert snow_client.get("/navpage.do").status_code == 302
