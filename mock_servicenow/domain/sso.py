@@ -105,7 +105,11 @@ def map_user(ctx: Context, idp: dict[str, Any], claims: dict[str, Any]) -> Princ
 
 
 def identity_refusal() -> str:
-    """Message for a web-service-only user at an interactive login (§6)."""
+    """Message for a web-service-only user at an interactive login (§6).
+
+    The reference gives no captured wording; the platform documents that non-interactive
+    users "can't log in to the ServiceNow UI" (c_NonInteractiveSessions), which this says.
+    """
     return ("This user is a web service access only (non-interactive) user and cannot log "
             "in to the user interface.")
 
