@@ -25,7 +25,8 @@ from mock_servicenow.errors import RequestTooLarge
 from mock_servicenow.releases import parse_release
 from mock_servicenow.settings import Settings
 from mock_servicenow.store.db import DatabaseLocation
-from mock_servicenow.web import auth, control_plane, scenarios_api
+from mock_servicenow.web import auth, control_plane, login, oauth_endpoints, scenarios_api
+from mock_servicenow.web import idp as idp_pages
 from mock_servicenow.web.context import close_db
 from mock_servicenow.web.errors import register_error_handlers
 from mock_servicenow.web.journal import Entry, Journal, redact_query
@@ -82,6 +83,7 @@ def create_app(settings: Settings) -> Flask:
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         SESSION_COOKIE_NAME="glide_session_store",
+        SESSION_COOKIE_SAMESITE="Lax",
         JSON_SORT_KEYS=False,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -89,7 +91,7 @@ def create_app(settings: Settings) -> Flask:
         settings=settings,
         instance=build_instance(settings),
         journal=Journal(settings.journal_size),
-        authenticators=[auth.basic],
+        authenticators=[auth.basic, auth.bearer, auth.session_cookie],
     )
     app.extensions["mock_servicenow"] = emulator
     register_error_handlers(app)
@@ -128,4 +130,10 @@ def create_app(settings: Settings) -> Flask:
     if settings.enable_control_plane:
         app.register_blueprint(control_plane.bp)
         app.register_blueprint(scenarios_api.bp)
+        app.register_blueprint(idp_pages.control)
+    # Identity (issue 4): OAuth server, login pages, the IdP stand-in.
+    oauth_endpoints.init_oauth(app)
+    app.register_blueprint(oauth_endpoints.bp)
+    app.register_blueprint(login.bp)
+    app.register_blueprint(idp_pages.bp)
     return app

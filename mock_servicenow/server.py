@@ -50,6 +50,11 @@ class Listening:
         """Stop serving and close the socket."""
         self.server.shutdown()
         self.server.server_close()
+        # listen() keeps the socket it bound alive beside werkzeug's copy: close it too, or
+        # it leaks (a ResourceWarning, an error under filterwarnings=error).
+        bound = getattr(self.server, "_bound_socket", None)
+        if bound is not None:
+            bound.close()
 
 
 def url_host(host: str) -> str:

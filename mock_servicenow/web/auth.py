@@ -91,3 +91,36 @@ def rest_api_name(path: str) -> str | None:
         parts = path.split("/")
         return parts[2] if len(parts) > 2 else None
     return None
+def bearer() -> Principal | None:
+    """OAuth access tokens: ``Authorization: Bearer <token>`` or ``?access_token=<token>``.
+
+    An expired, revoked or unknown token is the 401 envelope (servicenow-behaviour §4.1).
+    """
+    from mock_servicenow.domain import oauth_tokens
+
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        value = header[7:].strip()
+    elif "access_token" in request.args:
+        value = request.args.get("access_token", "")
+    else:
+        return None
+    try:
+        return oauth_tokens.bearer_principal(get_ctx(), value)
+    except NotAuthenticated:
+        raise not_authenticated() from None
+
+
+def session_cookie() -> Principal | None:
+    """A browser session (``glide_session_store``) plus ``X-UserToken: <g_ck>``.
+
+    A cookie without the matching user token gets the 401 envelope (servicenow-behaviour §6).
+    """
+    from mock_servicenow.web import session as browser
+
+    if not browser.has_session_user():
+        return None
+    user = browser.page_user()
+    if user is None or not browser.user_token_matches(request.headers.get("X-UserToken")):
+        raise not_authenticated()
+    return user
