@@ -65,7 +65,8 @@ def build_instance(settings: Settings) -> Instance:
         location=location,
         seed_kind=settings.seed,
         admin_password=settings.admin_password,
-        installers=apps.installers(release, settings.seed),
+        installers=apps.installers(release, settings.seed,
+                                   integration_password=settings.integration_password),
     )
     instance.prepare()
     return instance
