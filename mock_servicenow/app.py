@@ -24,7 +24,7 @@ from mock_servicenow.errors import RequestTooLarge
 from mock_servicenow.releases import parse_release
 from mock_servicenow.settings import Settings
 from mock_servicenow.store.db import DatabaseLocation
-from mock_servicenow.web import auth, control_plane
+from mock_servicenow.web import auth, control_plane, m365ticket_app
 from mock_servicenow.web.context import close_db
 from mock_servicenow.web.errors import register_error_handlers
 from mock_servicenow.web.journal import Entry, Journal, redact_query
@@ -122,6 +122,8 @@ def create_app(settings: Settings) -> Flask:
                       f"{entry.duration_ms}ms", file=sys.stderr, flush=True)
         return response
 
+    app.register_blueprint(m365ticket_app.api)
+    app.register_blueprint(m365ticket_app.pages)
     if settings.enable_control_plane:
         app.register_blueprint(control_plane.bp)
     return app
