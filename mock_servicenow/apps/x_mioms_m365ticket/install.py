@@ -8,6 +8,7 @@ the app and completes its checklist (ARCHITECTURE §2).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 from mock_servicenow.apps.x_mioms_m365ticket import checklist
@@ -101,6 +102,9 @@ def installer(integration_password: str) -> Installer:
     """The seed's installer: install, then complete the checklist with this password."""
 
     def install_app(ctx: Context) -> None:
+        # Ids from a stream of the app's own: see IdGenerator.derive.
+        platform = dataclasses.replace(ctx.platform, ids=ctx.platform.ids.derive(SCOPE))
+        ctx = dataclasses.replace(ctx, platform=platform)
         try:
             install(ctx)
         except InstallRefused as refused:
