@@ -50,6 +50,11 @@ class Listening:
         """Stop serving and close the socket."""
         self.server.shutdown()
         self.server.server_close()
+        # listen() keeps the socket it bound (werkzeug serves a duplicate of its fd); close it
+        # too, or its garbage collection raises ResourceWarning (an error under pytest).
+        bound = getattr(self.server, "_bound_socket", None)
+        if bound is not None:
+            bound.close()
 
 
 def url_host(host: str) -> str:
