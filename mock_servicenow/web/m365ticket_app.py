@@ -19,6 +19,7 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from mock_servicenow.apps.x_mioms_m365ticket import admin, checklist, connection, install
 from mock_servicenow.apps.x_mioms_m365ticket.constants import (
@@ -127,7 +128,7 @@ def _form_token(user: Principal) -> str:
     return hmac.new(key, f"{SCOPE}:{user.sys_id}".encode(), hashlib.sha256).hexdigest()
 
 
-def _page_user(*, admin_only: bool = True) -> Principal | Response:
+def _page_user(*, admin_only: bool = True) -> Principal | BaseResponse:
     user = page_user()
     if user is None:
         return login_redirect()
@@ -158,10 +159,10 @@ def _search_arg() -> str:
 
 
 @pages.route("/x_mioms_m365ticket_checklist.do", methods=["GET", "POST"])
-def checklist_page() -> Response:
+def checklist_page() -> BaseResponse:
     """The installation checklist: per-step status and error text, a Run button per step."""
     user = _page_user()
-    if isinstance(user, Response):
+    if isinstance(user, BaseResponse):
         return user
     ctx = get_ctx()
     if not install.is_installed(ctx):
@@ -177,10 +178,10 @@ def checklist_page() -> Response:
 
 
 @pages.get("/x_mioms_m365ticket_connection.do")
-def connection_page() -> Response:
+def connection_page() -> BaseResponse:
     """The app's connection status page."""
     user = _page_user(admin_only=False)
-    if isinstance(user, Response):
+    if isinstance(user, BaseResponse):
         return user
     ctx = get_ctx()
     if not install.is_installed(ctx):
@@ -195,10 +196,10 @@ def _not_installed(user: Principal, ctx: Context) -> Response:
 
 
 @pages.get("/oauth_entity_list.do")
-def oauth_entity_list() -> Response:
+def oauth_entity_list() -> BaseResponse:
     """System OAuth > Application Registry (search by name)."""
     user = _page_user()
-    if isinstance(user, Response):
+    if isinstance(user, BaseResponse):
         return user
     records = admin.search(get_ctx(), "oauth_entity", _search_arg(), ("name", "client_id"))
     return _render("x_mioms_m365ticket_list.html", user, title="Application Registries",
@@ -207,10 +208,10 @@ def oauth_entity_list() -> Response:
 
 
 @pages.get("/oauth_entity.do")
-def oauth_entity_form() -> Response:
+def oauth_entity_form() -> BaseResponse:
     """One Application Registry entry (the client secret stays masked)."""
     user = _page_user()
-    if isinstance(user, Response):
+    if isinstance(user, BaseResponse):
         return user
     record = admin.get(get_ctx(), "oauth_entity", request.args.get("sys_id", ""))
     return _render("x_mioms_m365ticket_form.html", user, title="Application Registry",
@@ -220,10 +221,10 @@ def oauth_entity_form() -> Response:
 
 
 @pages.get("/sys_user_list.do")
-def user_list() -> Response:
+def user_list() -> BaseResponse:
     """User Administration > Users (search by user ID or name)."""
     user = _page_user()
-    if isinstance(user, Response):
+    if isinstance(user, BaseResponse):
         return user
     records = admin.search(get_ctx(), "sys_user", _search_arg(), ("user_name", "name", "email"))
     return _render("x_mioms_m365ticket_list.html", user, title="Users", table="sys_user",
@@ -232,10 +233,10 @@ def user_list() -> Response:
 
 
 @pages.get("/sys_user.do")
-def user_form() -> Response:
+def user_form() -> BaseResponse:
     """One user (password never shown)."""
     user = _page_user()
-    if isinstance(user, Response):
+    if isinstance(user, BaseResponse):
         return user
     record = admin.get(get_ctx(), "sys_user", request.args.get("sys_id", ""))
     return _render("x_mioms_m365ticket_form.html", user, title="User", record=record,
@@ -245,10 +246,10 @@ def user_form() -> Response:
 
 
 @pages.route("/sys_db_object.do", methods=["GET", "POST"])
-def application_access_form() -> Response:
+def application_access_form() -> BaseResponse:
     """A table's application access (``?sys_id=`` or ``?sysparm_query=name=<table>``)."""
     user = _page_user()
-    if isinstance(user, Response):
+    if isinstance(user, BaseResponse):
         return user
     ctx = get_ctx()
     query = request.args.get("sysparm_query", "")

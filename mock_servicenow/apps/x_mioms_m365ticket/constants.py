@@ -6,12 +6,18 @@ them); the reasoning behind each is in docs/m365ticket-app.md.
 
 from __future__ import annotations
 
-from mock_servicenow.apps.x_mioms_m365ticket.tables import CHECKLIST, CONNECTION, SCOPE, SCOPE_SYS_ID
+from mock_servicenow.apps.x_mioms_m365ticket.tables import (
+    CHECKLIST,
+    CONNECTION,
+    SCOPE,
+    SCOPE_SYS_ID,
+)
 
 __all__ = [
     "APP_NAME", "APP_ROLE", "APP_VERSION", "CHECKLIST_TABLE", "CONNECTION_TABLE",
     "CORRELATION_DISPLAY", "INTEGRATION_ROLES", "INTEGRATION_USER", "INTEGRATION_USER_FULL_NAME",
-    "MIN_RELEASE", "OAUTH_ENTITY_NAME", "PACKAGE_PRIVILEGES", "PRIVILEGES", "REDIRECT_URL", "SCOPE", "SCOPE_SYS_ID",
+    "MIN_RELEASE", "OAUTH_ENTITY_NAME", "PACKAGE_PRIVILEGES", "PRIVILEGES", "REDIRECT_URL",
+    "SCOPE", "SCOPE_SYS_ID",
 ]
 
 #: The app's display name (``sys_scope.name``; m365-ticketing.md §3.4 "Status" row).

@@ -85,7 +85,8 @@ def test_rerunning_a_complete_step_keeps_the_same_entity(snow_app: Flask,
 def test_steps_run_in_order(fresh_admin: httpx.Client) -> None:
     result = _run(fresh_admin, "roles")
     assert result["state"] == "failed"
-    assert result["message"] == 'Complete step 1 "Create the OAuth application registry entry" first'
+    assert result["message"] == (
+        'Complete step 1 "Create the OAuth application registry entry" first')
 
 
 def test_oauth_entity_scope_denial_then_fix_through_the_domain(fresh_app: Flask,

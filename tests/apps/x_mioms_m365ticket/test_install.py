@@ -96,7 +96,8 @@ def test_integration_password_comes_from_settings(snow_settings: Settings) -> No
         assert integration.get(f"{API}/connection").status_code == 200
     with client(app, ("m365_integration", "integration")) as integration:
         assert integration.get(f"{API}/connection").status_code == 401
-    assert Settings.from_env({"MOCK_SERVICENOW_INTEGRATION_PASSWORD": "x"}).integration_password == "x"
+    from_env = Settings.from_env({"MOCK_SERVICENOW_INTEGRATION_PASSWORD": "x"})
+    assert from_env.integration_password == "x"
     assert "s3cret-pw" not in repr(dataclasses.replace(snow_settings,
                                                        integration_password="s3cret-pw"))
 

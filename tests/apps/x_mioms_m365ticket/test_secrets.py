@@ -6,12 +6,10 @@ import dataclasses
 import json
 
 from mock_servicenow.app import create_app
-from mock_servicenow.settings import Settings
-
 from mock_servicenow.apps.x_mioms_m365ticket.constants import OAUTH_ENTITY_NAME
+from mock_servicenow.settings import Settings
 from mock_servicenow.store import rows
 from tests.apps.x_mioms_m365ticket.conftest import API, browser_session, client, system_ctx
-
 
 PASSWORD = "Pw-9f3e-distinctive"
 
@@ -33,7 +31,8 @@ def test_client_secret_and_passwords_stay_out_of_answers_logs_and_journal(
         seen.append(integration.get(f"{API}/connection?access_token=abc").text)
     page = browser_session(snow_app)
     for path in ("/x_mioms_m365ticket_checklist.do", "/oauth_entity_list.do",
-                 f"/oauth_entity.do?sys_id={entity['sys_id']}", "/x_mioms_m365ticket_connection.do"):
+                 f"/oauth_entity.do?sys_id={entity['sys_id']}",
+                 "/x_mioms_m365ticket_connection.do"):
         seen.append(page.get(path).get_data(as_text=True))
     seen.append(json.dumps(snow_admin.get("/_emulator/journal").json()))
     seen += [str(r["message"]) for r in rows.find_by(ctx.db, ctx.dictionary, "syslog")]
