@@ -35,6 +35,7 @@ def browser_page(request: pytest.FixtureRequest) -> Iterator[object]:
     """A Chromium page; on failure its screenshot and HTML are saved under test-artifacts/."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (scripts/test installs it)")
+    failures_before = request.session.testsfailed
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         context = browser.new_context()
@@ -43,8 +44,8 @@ def browser_page(request: pytest.FixtureRequest) -> Iterator[object]:
         try:
             yield page
         finally:
-            report = getattr(request.node, "rep_call", None)
-            if report is None or report.failed:
+            # The call phase's report is logged before fixtures are torn down.
+            if request.session.testsfailed > failures_before:
                 ARTIFACTS.mkdir(exist_ok=True)
                 stem = ARTIFACTS / request.node.name
                 try:
@@ -54,14 +55,6 @@ def browser_page(request: pytest.FixtureRequest) -> Iterator[object]:
                     pass
             context.close()
             browser.close()
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
-    outcome = yield
-    report = outcome.get_result()
-    if report.when == "call":
-        item.rep_call = report  # type: ignore[attr-defined]
 
 
 def _customize_oauth_entity_policy(app: Flask) -> None:

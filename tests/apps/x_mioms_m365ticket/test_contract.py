@@ -27,7 +27,7 @@ from mock_servicenow.pytest_plugin import IN_PROCESS_BASE_URL
 from mock_servicenow.settings import Settings
 from mock_servicenow.store import rows
 
-CONTRACT = Path(__file__).resolve().parents[2] / "contracts" / "m365ticket-app.openapi.yaml"
+CONTRACT = Path(__file__).resolve().parents[3] / "contracts" / "m365ticket-app.openapi.yaml"
 DOCUMENT: dict[str, Any] = yaml.safe_load(CONTRACT.read_text())
 PREFIX = "/api/x_mioms_m365ticket/v1"
 ADMIN = {"Authorization": "Basic " + base64.b64encode(b"admin:admin").decode()}
