@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from flask import Flask
 from markupsafe import escape
 
+from mock_servicenow.app import create_app
+from mock_servicenow.settings import Settings
 from mock_servicenow.store import rows
 from tests.apps.x_mioms_m365ticket.conftest import POLICY_DENIAL, browser_session, system_ctx
 
@@ -119,3 +122,11 @@ def test_connection_page_shows_who_connected(snow_app: Flask) -> None:
     admin = browser_session(snow_app)
     html = admin.get("/x_mioms_m365ticket_connection.do").get_data(as_text=True)
     assert 'id="connection-status">Not connected<' in html
+
+
+def test_app_pages_explain_a_refused_install(snow_settings: Settings) -> None:
+    app = create_app(dataclasses.replace(snow_settings, release="Istanbul"))
+    admin = browser_session(app)
+    for page in ("/x_mioms_m365ticket_checklist.do", "/x_mioms_m365ticket_connection.do"):
+        html = admin.get(page).get_data(as_text=True)
+        assert "requires ServiceNow Kingston or later; this instance runs Istanbul" in html
