@@ -20,11 +20,12 @@ from mock_servicenow.domain.context import Platform
 from mock_servicenow.domain.ids import IdGenerator
 from mock_servicenow.domain.instance import Instance
 from mock_servicenow.domain.passwords import PasswordVerifier
+from mock_servicenow.domain.scenarios import BUILTIN_ACTIONS
 from mock_servicenow.errors import RequestTooLarge
 from mock_servicenow.releases import parse_release
 from mock_servicenow.settings import Settings
 from mock_servicenow.store.db import DatabaseLocation
-from mock_servicenow.web import auth, control_plane, m365ticket_app
+from mock_servicenow.web import auth, control_plane, m365ticket_app, scenarios_api
 from mock_servicenow.web.context import close_db
 from mock_servicenow.web.errors import register_error_handlers
 from mock_servicenow.web.journal import Entry, Journal, redact_query
@@ -67,6 +68,9 @@ def build_instance(settings: Settings) -> Instance:
         admin_password=settings.admin_password,
         installers=apps.installers(release, settings.seed,
                                    integration_password=settings.integration_password),
+        scenario_dirs=settings.scenario_dirs,
+        startup_scenarios=settings.scenarios,
+        actions={**BUILTIN_ACTIONS, **apps.scenario_actions()},
     )
     instance.prepare()
     return instance
@@ -126,4 +130,5 @@ def create_app(settings: Settings) -> Flask:
     app.register_blueprint(m365ticket_app.pages)
     if settings.enable_control_plane:
         app.register_blueprint(control_plane.bp)
+        app.register_blueprint(scenarios_api.bp)
     return app

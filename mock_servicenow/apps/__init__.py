@@ -10,12 +10,14 @@ the functions below, never at module level (it would be a circular import).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from mock_servicenow.releases import Release
 
 if TYPE_CHECKING:
     from mock_servicenow.domain.context import Context
+    from mock_servicenow.domain.scenarios import Action
     from mock_servicenow.domain.seed import Installer
 
 
@@ -38,3 +40,8 @@ def banner_lines(ctx: Context) -> list[str]:
     from mock_servicenow.apps.x_mioms_m365ticket import install
 
     return install.banner_lines(ctx)
+
+
+def scenario_actions() -> Mapping[str, Action]:
+    """Scenario actions the installed apps add to the built-in ones (name -> action)."""
+    return {}

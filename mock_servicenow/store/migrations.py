@@ -72,6 +72,20 @@ def _sessions(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS(name="0005_rate_limit_counters")
+def _rate_limit_counters(db: sqlite_utils.Database) -> None:
+    # Requests per (rule, user, hourly window); see domain/rate_limits.py.
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS _rate_limit_counter (
+            rule TEXT NOT NULL,
+            user TEXT NOT NULL,
+            window_start INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (rule, user, window_start)
+        )"""
+    )
+
+
 def apply_migrations(db: sqlite_utils.Database, dictionary: Dictionary) -> None:
     """Bring ``db`` to the current schema: named migrations, then :func:`sync_schema`."""
     MIGRATIONS.apply(db)

@@ -7,12 +7,14 @@ JSON in and out (ARCHITECTURE §2). Enabled by default and answering loopback ca
 from __future__ import annotations
 
 import ipaddress
+import re
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, request
 
 from mock_servicenow.domain.clock import parse_glide
-from mock_servicenow.errors import InvalidRequest, NotAuthorized
+from mock_servicenow.errors import InvalidRequest, NotAuthorized, RecordNotFound
 from mock_servicenow.web.context import current_instance, emulator, get_db
 from mock_servicenow.web.responses import json_response
 
@@ -20,7 +22,8 @@ bp = Blueprint("control_plane", __name__, url_prefix="/_emulator")
 
 
 @bp.before_request
-def _loopback_only() -> None:
+def loopback_only() -> None:
+    """Refuse callers that are not on the loopback interface (unless configured off)."""
     if not emulator().settings.control_plane_loopback_only:
         return
     try:
@@ -55,6 +58,7 @@ def info() -> Response:
         "database": instance.location.describe(),
         "seed": instance.seed_kind,
         "clock": instance.load_clock(db).describe(),
+        "scenarios": instance.applied_scenarios(db),
         "tables": instance.table_counts(db),
     })
 
@@ -114,3 +118,27 @@ def clock() -> Response:
                                  message="Invalid clock action") from None
         instance.save_clock(db, current)
     return json_response(current.describe())
+
+
+#: The OpenAPI documents, kept at the project root (``contracts/``) as the shared truth.
+CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "contracts"
+_CONTRACT_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*\.openapi\.yaml$")
+
+
+@bp.get("/contracts")
+def contracts() -> Response:
+    """The contracts a user can point schemathesis or a code generator at."""
+    names = sorted(p.name for p in CONTRACTS_DIR.glob("*.openapi.yaml"))
+    return json_response({"contracts": [
+        {"name": name, "url": f"{request.host_url.rstrip('/')}/_emulator/contracts/{name}"}
+        for name in names
+    ]})
+
+
+@bp.get("/contracts/<name>")
+def contract(name: str) -> Response:
+    """One contract document, as YAML."""
+    path = CONTRACTS_DIR / name
+    if not _CONTRACT_NAME.match(name) or not path.is_file():
+        raise RecordNotFound(f"no contract named {name!r}", message="No such contract")
+    return Response(path.read_bytes(), content_type="application/yaml")
