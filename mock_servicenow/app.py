@@ -70,7 +70,8 @@ def build_instance(settings: Settings) -> Instance:
                                    integration_password=settings.integration_password),
         scenario_dirs=settings.scenario_dirs,
         startup_scenarios=settings.scenarios,
-        actions={**BUILTIN_ACTIONS, **apps.scenario_actions()},
+        actions={**BUILTIN_ACTIONS, **apps.scenario_actions(
+            integration_password=settings.integration_password)},
     )
     instance.prepare()
     return instance

@@ -42,6 +42,13 @@ def banner_lines(ctx: Context) -> list[str]:
     return install.banner_lines(ctx)
 
 
-def scenario_actions() -> Mapping[str, Action]:
-    """Scenario actions the installed apps add to the built-in ones (name -> action)."""
-    return {}
+def scenario_actions(*, integration_password: str = "integration") -> Mapping[str, Action]:
+    """Scenario actions the installed apps add to the built-in ones (name -> action).
+
+    ``x_mioms_m365ticket.run_checklist: {steps: [...]}`` runs checklist steps as the admin
+    would (the documented fix of the "missing object" troubleshooting cases).
+    """
+    from mock_servicenow.apps.x_mioms_m365ticket import checklist
+
+    return {"x_mioms_m365ticket.run_checklist":
+            checklist.scenario_action(integration_password)}

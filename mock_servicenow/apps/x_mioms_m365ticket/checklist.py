@@ -12,7 +12,7 @@ and the step records ``failed`` with that message; after the fix, running it aga
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +29,10 @@ from mock_servicenow.apps.x_mioms_m365ticket.constants import (
     SCOPE_SYS_ID,
 )
 from mock_servicenow.domain import access_policy
+from mock_servicenow.domain.clock import ControllableClock
 from mock_servicenow.domain.context import Context
 from mock_servicenow.domain.passwords import hash_password
+from mock_servicenow.domain.scenarios import Action, ScenarioError
 from mock_servicenow.domain.scoped import ScopedContext
 from mock_servicenow.errors import ServiceNowError
 from mock_servicenow.store import rows
@@ -167,6 +169,24 @@ def run_all(ctx: Context, *, integration_password: str) -> Checklist:
         if run_step(ctx, spec.id, integration_password=integration_password).state != "complete":
             break
     return get_checklist(ctx)
+
+
+def scenario_action(integration_password: str) -> Action:
+    """A scenario action running checklist steps: ``{steps: [oauth_entity, ...]}`` (all if
+    omitted). Raises the scenario engine's error when a step id is unknown or a step fails, so
+    a fix that does not fix is reported, not silently applied.
+    """
+    def run(ctx: Context, args: Mapping[str, Any], _clock: ControllableClock) -> None:
+        steps = args.get("steps") or list(STEP_IDS)
+        if not isinstance(steps, list) or not all(s in STEP_IDS for s in steps):
+            raise ScenarioError(f"x_mioms_m365ticket.run_checklist: steps must be a list of "
+                                f"{', '.join(STEP_IDS)}")
+        for step in steps:
+            state = run_step(ctx, step, integration_password=integration_password)
+            if state.state != "complete":
+                raise ScenarioError(f"checklist step {step} failed: {state.message}")
+
+    return run
 
 
 # -- the steps -------------------------------------------------------------------------------
