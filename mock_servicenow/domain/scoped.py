@@ -32,6 +32,17 @@ from mock_servicenow.store import rows
 ERROR_LEVEL = "2"
 
 
+def take_write_lock(ctx: Context, purpose: str) -> None:
+    """Make the open transaction a writer before it reads anything.
+
+    A read-then-write use case (find the entity, create it if missing) run twice at once would
+    otherwise have both read "missing", or fail to upgrade a stale WAL read snapshot (SQLite
+    does not wait in that case). Writing first makes SQLite queue the second run on the busy
+    timeout. The write is a marker in the emulator's internal state table.
+    """
+    rows.set_state(ctx.db, f"lock.{purpose}", ctx.now_glide())
+
+
 class ScopeNotInstalled(ServiceNowError):
     """The scope has no ``sys_scope`` row: the app is not installed on this instance."""
 

@@ -17,6 +17,7 @@ from typing import Any
 from mock_servicenow.dictionary.values import to_wire
 from mock_servicenow.domain.access_policy import table_policy
 from mock_servicenow.domain.context import Context
+from mock_servicenow.domain.scoped import take_write_lock
 from mock_servicenow.errors import InvalidRequest, NotAuthorized, RecordNotFound
 from mock_servicenow.store import rows
 
@@ -104,6 +105,7 @@ def update_application_access(ctx: Context, sys_id: str, form: Mapping[str, str]
     if access not in ACCESS_CHOICES or caller not in CALLER_ACCESS_CHOICES:
         raise InvalidRequest("Invalid application access value", message="Invalid request")
     with ctx.db.atomic():
+        take_write_lock(ctx, "sys_db_object")
         row = rows.get(ctx.db, ctx.dictionary, "sys_db_object", sys_id)
         if row is None:
             raise RecordNotFound()

@@ -33,7 +33,7 @@ from mock_servicenow.domain.clock import ControllableClock
 from mock_servicenow.domain.context import Context
 from mock_servicenow.domain.passwords import hash_password
 from mock_servicenow.domain.scenarios import Action, ScenarioError
-from mock_servicenow.domain.scoped import ScopedContext
+from mock_servicenow.domain.scoped import ScopedContext, take_write_lock
 from mock_servicenow.errors import ServiceNowError
 from mock_servicenow.store import rows
 
@@ -144,6 +144,7 @@ def run_step(ctx: Context, step_id: str, *, integration_password: str) -> StepSt
     if step_id not in STEP_IDS:
         raise UnknownStep(step_id)
     with ctx.db.atomic():
+        take_write_lock(ctx, f"{SCOPE}.checklist")
         scoped = ScopedContext(ctx, SCOPE)
         steps = {str(r["step"]): r for r in scoped.query(CHECKLIST_TABLE)}
         row = steps.get(step_id)

@@ -17,7 +17,7 @@ from typing import Any
 from mock_servicenow.apps.x_mioms_m365ticket import checklist
 from mock_servicenow.apps.x_mioms_m365ticket.constants import CONNECTION_TABLE, SCOPE
 from mock_servicenow.domain.context import Context
-from mock_servicenow.domain.scoped import ScopedContext
+from mock_servicenow.domain.scoped import ScopedContext, take_write_lock
 from mock_servicenow.errors import InvalidRequest, ServiceNowError
 
 
@@ -89,6 +89,7 @@ def connect(ctx: Context, body: dict[str, Any]) -> Connection:
         raise NotReady("The Microsoft 365 Ticketing Connector installation checklist is not "
                        "complete")
     with ctx.db.atomic():
+        take_write_lock(ctx, f"{SCOPE}.connection")
         scoped = ScopedContext(ctx, SCOPE)
         entities = scoped.query("oauth_entity", client_id=client_id)
         if not entities or not entities[0].get("active"):
@@ -111,6 +112,7 @@ def connect(ctx: Context, body: dict[str, Any]) -> Connection:
 def disconnect(ctx: Context) -> None:
     """Remove the connection (``DELETE .../connection``); idempotent."""
     with ctx.db.atomic():
+        take_write_lock(ctx, f"{SCOPE}.connection")
         scoped = ScopedContext(ctx, SCOPE)
         row = _record(scoped)
         if row is not None and row.get("status") == "connected":

@@ -252,3 +252,24 @@ def test_unknown_step_is_a_404_envelope(snow_admin: httpx.Client) -> None:
     assert snow_admin.get(f"{API}/checklist/oauth_entity/run").status_code == 405
     assert snow_admin.get(f"{API}/nothing").json()["error"]["message"] == (
         "Requested URI does not represent any resource")
+
+
+def test_concurrent_runs_create_one_entity(fresh_app: Flask) -> None:
+    """Two admins clicking Run at once: one entity, no 500 (the step takes the write lock)."""
+    import threading
+
+    results: list[int] = []
+
+    def run() -> None:
+        with client(fresh_app) as admin:
+            results.append(admin.post(f"{API}/checklist/oauth_entity/run").status_code)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [200, 200, 200, 200]
+    ctx = system_ctx(fresh_app)
+    assert len(rows.find_by(ctx.db, ctx.dictionary, "oauth_entity", name=OAUTH_ENTITY_NAME)) == 1
+    ctx.db.close()
