@@ -18,7 +18,7 @@ import hmac
 import json
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from mock_servicenow.apps.x_mioms_m365ticket import admin, checklist, connection, install
@@ -139,6 +139,7 @@ def _page_user(*, admin_only: bool = True) -> Principal | BaseResponse:
             request.form.get("sysparm_ck", ""), _form_token(user)):
         return _forbidden("The form expired or did not come from this instance; reload it")
     get_ctx(user)
+    g.principal = user  # the journal names the page's user, as it does for API calls
     return user
 
 

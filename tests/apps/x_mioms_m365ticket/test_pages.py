@@ -130,3 +130,9 @@ def test_app_pages_explain_a_refused_install(snow_settings: Settings) -> None:
     for page in ("/x_mioms_m365ticket_checklist.do", "/x_mioms_m365ticket_connection.do"):
         html = admin.get(page).get_data(as_text=True)
         assert "requires ServiceNow Kingston or later; this instance runs Istanbul" in html
+
+
+def test_the_journal_names_the_page_user(snow_app: Flask, snow_admin) -> None:  # type: ignore[no-untyped-def]
+    browser_session(snow_app).get("/sys_user_list.do")
+    entries = snow_admin.get("/_emulator/journal").json()["entries"]
+    assert [e["user"] for e in entries if e["path"] == "/sys_user_list.do"] == ["admin"]
