@@ -25,8 +25,9 @@ from mock_servicenow.errors import RequestTooLarge
 from mock_servicenow.releases import parse_release
 from mock_servicenow.settings import Settings
 from mock_servicenow.store.db import DatabaseLocation
-from mock_servicenow.web import auth, control_plane, login, oauth_endpoints, scenarios_api
+from mock_servicenow.web import auth, control_plane, login, m365ticket_app, oauth_endpoints
 from mock_servicenow.web import idp as idp_pages
+from mock_servicenow.web import scenarios_api
 from mock_servicenow.web.context import close_db
 from mock_servicenow.web.errors import register_error_handlers
 from mock_servicenow.web.journal import Entry, Journal, redact_query
@@ -67,10 +68,12 @@ def build_instance(settings: Settings) -> Instance:
         location=location,
         seed_kind=settings.seed,
         admin_password=settings.admin_password,
-        installers=apps.installers(release, settings.seed),
+        installers=apps.installers(release, settings.seed,
+                                   integration_password=settings.integration_password),
         scenario_dirs=settings.scenario_dirs,
         startup_scenarios=settings.scenarios,
-        actions={**BUILTIN_ACTIONS, **apps.scenario_actions()},
+        actions={**BUILTIN_ACTIONS, **apps.scenario_actions(
+            integration_password=settings.integration_password)},
     )
     instance.prepare()
     return instance
@@ -127,6 +130,8 @@ def create_app(settings: Settings) -> Flask:
                       f"{entry.duration_ms}ms", file=sys.stderr, flush=True)
         return response
 
+    app.register_blueprint(m365ticket_app.api)
+    app.register_blueprint(m365ticket_app.pages)
     if settings.enable_control_plane:
         app.register_blueprint(control_plane.bp)
         app.register_blueprint(scenarios_api.bp)
