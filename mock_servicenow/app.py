@@ -24,7 +24,7 @@ from mock_servicenow.errors import RequestTooLarge
 from mock_servicenow.releases import parse_release
 from mock_servicenow.settings import Settings
 from mock_servicenow.store.db import DatabaseLocation
-from mock_servicenow.web import auth, control_plane
+from mock_servicenow.web import auth, control_plane, table_api
 from mock_servicenow.web.context import close_db
 from mock_servicenow.web.errors import register_error_handlers
 from mock_servicenow.web.journal import Entry, Journal, redact_query
@@ -123,4 +123,6 @@ def create_app(settings: Settings) -> Flask:
 
     if settings.enable_control_plane:
         app.register_blueprint(control_plane.bp)
+    app.register_blueprint(table_api.bp)
+    app.wsgi_app = table_api.MethodOverride(app.wsgi_app)  # type: ignore[method-assign]
     return app
