@@ -29,6 +29,7 @@ from mock_servicenow.domain import acl, business_rules
 from mock_servicenow.domain.clock import GLIDE_FORMAT, format_glide
 from mock_servicenow.domain.context import Context
 from mock_servicenow.domain.display import ReadOptions, render_records, user_zone
+from mock_servicenow.domain.encoded_query import compile_query, parse
 from mock_servicenow.domain.passwords import hash_password
 from mock_servicenow.errors import (
     InsufficientRights,
@@ -158,19 +159,15 @@ def list_records(ctx: Context, table: str, query: ListQuery = ListQuery(),
 def _compile(ctx: Context, table: str, text: str,
              filters: Sequence[tuple[str, str]]) -> _Filter:
     terms = [text] if text else []
-    terms += [f"{name}={_filter_value(ctx, table, name, value)}" for name, value in filters
+    # A literal caret in a value is written ^^ in an encoded query.
+    terms += [f"{name}={_filter_value(ctx, table, name, value).replace('^', '^^')}"
+              for name, value in filters
               if ctx.dictionary.field(table, name) is not None]
     if not terms:
         return _Filter()
-    # Imported here so that everything but filtering works while the query engine (issue 4)
-    # is developed in parallel; Python caches the module after the first call.
-    from mock_servicenow.domain.encoded_query import compile_query, parse
-
-    try:
-        compiled = compile_query(parse("^".join(terms)), dictionary=ctx.dictionary, table=table,
-                                 now=ctx.now(), user_sys_id=ctx.user.sys_id, alias=_ALIAS)
-    except Exception:  # noqa: BLE001 - any parser failure: no rows, never a 500 (§1.2)
-        return _Filter(where="0")
+    # parse() never raises: unparseable terms come back as invalid and are ignored (§1.2).
+    compiled = compile_query(parse("^".join(terms)), dictionary=ctx.dictionary, table=table,
+                             now=ctx.now(), user_sys_id=ctx.user.sys_id, alias=_ALIAS)
     if compiled.invalid_fields and _invalid_query_returns_no_rows(ctx):
         return _Filter(where="0")
     return _Filter(where=compiled.where, params=list(compiled.params),
