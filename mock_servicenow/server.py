@@ -50,6 +50,11 @@ class Listening:
         """Stop serving and close the socket."""
         self.server.shutdown()
         self.server.server_close()
+        # werkzeug dup()s the fd we pass it; our own socket object must be closed too, or it
+        # leaks (a ResourceWarning, an error under filterwarnings=error).
+        bound = getattr(self.server, "_bound_socket", None)
+        if bound is not None:
+            bound.close()
 
 
 def url_host(host: str) -> str:
