@@ -154,6 +154,7 @@ _ALIAS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DATE_TYPES = {"glide_date_time", "due_date", "glide_date"}
 #: IN lists longer than this are bound as one JSON array, to stay under SQLite's variable limit.
 _JSON_IN_THRESHOLD = 200
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 # ---------------------------------------------------------------------------------- parsing
 
@@ -347,9 +348,14 @@ class _Compiler:
             moment = query_dates.parse_literal(text)
             return _NO_MATCH if moment is None else _format_moment(fld, moment)
         try:
-            return to_storage(fld, text)
-        except InvalidValue:
+            stored = to_storage(fld, text)
+        except (InvalidValue, ValueError, OverflowError):
+            # to_storage lets "inf" / "nan" on integer fields escape as Overflow/ValueError.
             return _NO_MATCH
+        if isinstance(stored, int) and not _INT64_MIN <= stored <= _INT64_MAX:
+            # SQLite cannot bind integers beyond 64 bits; as a REAL it still compares by value.
+            return float(stored)
+        return stored
 
     def moment(self, fld: Field, moment: datetime) -> str:
         return _format_moment(fld, moment)

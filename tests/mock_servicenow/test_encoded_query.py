@@ -156,6 +156,10 @@ OPERATOR_CASES = [
     ("priority=high", ()),
     ("priority!=high", (1, 2, 3, 4)),
     ("priority<high", ()),
+    ("priority<INF", ()),
+    ("priority=nan", ()),
+    ("priority<99999999999999999999999", (1, 2, 3, 4)),
+    ("priorityIN1,99999999999999999999999", (1,)),
 ]
 
 
