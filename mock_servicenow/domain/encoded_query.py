@@ -155,12 +155,25 @@ _DATE_TYPES = {"glide_date_time", "due_date", "glide_date"}
 #: IN lists longer than this are bound as one JSON array, to stay under SQLite's variable limit.
 _JSON_IN_THRESHOLD = 200
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_CACHED_TEXT_LENGTH = 4096
 
 # ---------------------------------------------------------------------------------- parsing
 
 
 def parse(text: str) -> Query:
     """Parse an encoded query. Never raises: unparseable terms become :class:`Invalid`."""
+    # Queries repeat (clients page through one query); the AST is immutable, so share it.
+    if len(text) <= _CACHED_TEXT_LENGTH:
+        return _parse_cached(text)
+    return _parse(text)
+
+
+@lru_cache(maxsize=1024)
+def _parse_cached(text: str) -> Query:
+    return _parse(text)
+
+
+def _parse(text: str) -> Query:
     groups: list[list[list[Term]]] = [[]]
     order: list[OrderBy] = []
     for piece in _split(text):
@@ -253,8 +266,9 @@ def _format_term(term: Term) -> str:
 
 @dataclass(frozen=True)
 class _Path:
-    hops: tuple[tuple[str, str], ...]  # (reference column, referenced root table) per step
+    hops: tuple[tuple[str, str], ...]  # quoted (reference column, referenced root) per step
     target: Field
+    column: str  # quoted name of the target column
 
 
 class _Ignored(Exception):
@@ -279,10 +293,10 @@ def _resolve(dictionary: Dictionary, table: str, path: str) -> _Path | None:
         if fld is None or not fld.is_stored:
             return None
         if position == len(names) - 1:
-            return _Path(tuple(hops), fld)
+            return _Path(tuple(hops), fld, quote_identifier(fld.name))
         if fld.type != "reference" or fld.reference is None:
             return None
-        hops.append((fld.name, dictionary.root(fld.reference)))
+        hops.append((quote_identifier(fld.name), quote_identifier(dictionary.root(fld.reference))))
         current = fld.reference
     return None
 
@@ -303,19 +317,18 @@ class _Compiler:
         if resolved is None:
             return None
         alias = self.alias
-        names = path.split(".")
-        for position, (column, root) in enumerate(resolved.hops):
-            prefix = ".".join(names[: position + 1])
-            joined = self.join_aliases.get(prefix)
-            if joined is None:
-                joined = f"j{len(self.join_aliases) + 1}"
-                self.join_aliases[prefix] = joined
-                self.joins.append(
-                    f"LEFT JOIN {quote_identifier(root)} AS {joined} "
-                    f"ON {joined}.{quote_identifier('sys_id')} = {alias}.{quote_identifier(column)}"
-                )
-            alias = joined
-        return f"{alias}.{quote_identifier(resolved.target.name)}", resolved.target
+        if resolved.hops:
+            names = path.split(".")
+            for position, (column, root) in enumerate(resolved.hops):
+                prefix = ".".join(names[: position + 1])
+                joined = self.join_aliases.get(prefix)
+                if joined is None:
+                    joined = f"j{len(self.join_aliases) + 1}"
+                    self.join_aliases[prefix] = joined
+                    self.joins.append(
+                        f'LEFT JOIN {root} AS {joined} ON {joined}."sys_id" = {alias}.{column}')
+                alias = joined
+        return f"{alias}.{resolved.column}", resolved.target
 
     def condition(self, term: Term) -> tuple[str, list[object]] | None:
         if isinstance(term, Invalid):
