@@ -156,6 +156,7 @@ _DATE_TYPES = {"glide_date_time", "due_date", "glide_date"}
 _JSON_IN_THRESHOLD = 200
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _CACHED_TEXT_LENGTH = 4096
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # ---------------------------------------------------------------------------------- parsing
 
@@ -417,11 +418,19 @@ def compile_query(query: Query, *, dictionary: Dictionary, table: str, now: date
         order_sql.append(f"{resolved[0]} {'DESC' if ordering.descending else 'ASC'}")
     return Compiled(
         where=_balanced(group_sql, "OR") if group_sql else "1",
-        params=params,
+        params=[_bindable(p) for p in params],
         joins=compiler.joins,
         order_by=order_sql,
         invalid_fields=tuple(compiler.invalid),
     )
+
+
+def _bindable(param: object) -> object:
+    # A JSON body can carry lone surrogates ("\ud800"), which sqlite3 refuses to bind. No stored
+    # text can contain one either, so replacing them changes no match.
+    if isinstance(param, str) and not param.isascii():
+        return _SURROGATE.sub("\ufffd", param)
+    return param
 
 
 def _balanced(parts: Sequence[str], joiner: str) -> str:

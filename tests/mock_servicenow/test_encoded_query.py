@@ -524,3 +524,12 @@ def test_nul_byte_value_does_not_match_its_prefix(db: sqlite_utils.Database) -> 
     assert matches(db, "short_descriptionLIKEprinter\x00zzz") == []
     assert matches(db, "short_descriptionSTARTSWITHprinter\x00") == []
     assert matches(db, "short_descriptionENDSWITH\x00jam") == []
+
+
+def test_lone_surrogates_from_json_bodies_still_bind(db: sqlite_utils.Database) -> None:
+    # json.loads('"\\ud800"') gives a lone surrogate, which sqlite3 cannot encode.
+    everything = ["INC0010001", "INC0010002", "INC0010003", "INC0010004"]
+    expected = {"=": [], "LIKE": [], "STARTSWITH": [], "ENDSWITH": [], "IN": [],
+                "!=": everything, "<": everything}
+    for operator, found in expected.items():
+        assert sorted(matches(db, f"short_description{operator}printer\ud800")) == found
