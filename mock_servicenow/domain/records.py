@@ -18,7 +18,8 @@ ACLs); §1.5 errors; §5-6 access; §7 business rules; §9.1 the Aggregate API.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,6 +36,7 @@ from mock_servicenow.errors import (
     InsufficientRights,
     InvalidTable,
     NotAuthorized,
+    OperationFailed,
     RecordNotFound,
 )
 from mock_servicenow.store import rows, table_queries
@@ -280,11 +282,20 @@ def create_record(ctx: Context, table: str, body: Mapping[str, Any], *,
         if ctx.dictionary.is_extended(table):
             row["sys_class_name"] = table
         business_rules.before_insert(ctx, table, row)
-        rows.insert(ctx.db, ctx.dictionary, table, row)
+        _write(lambda: rows.insert(ctx.db, ctx.dictionary, table, row))
         _record_journals(ctx, table, sys_id, journals)
         stored = rows.get(ctx.db, ctx.dictionary, table, sys_id)
     assert stored is not None
     return render_records(ctx, table, [stored], options)[0]
+
+
+def _write(statement: Callable[[], None]) -> None:
+    """Run an insert/update; a unique-index clash is the platform's 403 (inferred: the
+    database error surfaces as ``Operation Failed``, servicenow-behaviour §1.5 pattern)."""
+    try:
+        statement()
+    except sqlite3.IntegrityError:
+        raise OperationFailed("Unique Key violation detected by database") from None
 
 
 def update_record(ctx: Context, table: str, sys_id: str, body: Mapping[str, Any], *,
@@ -308,7 +319,7 @@ def update_record(ctx: Context, table: str, sys_id: str, body: Mapping[str, Any]
         business_rules.before_update(ctx, table, previous, row)
         changes = {name: value for name, value in row.items()
                    if name != "sys_id" and value != previous.get(name)}
-        rows.update(ctx.db, ctx.dictionary, table, sys_id, changes)
+        _write(lambda: rows.update(ctx.db, ctx.dictionary, table, sys_id, changes))
         _record_journals(ctx, table, sys_id, journals)
         stored = rows.get(ctx.db, ctx.dictionary, table, sys_id)
     assert stored is not None

@@ -319,7 +319,9 @@ def batch_view() -> Response:
     for item in items if isinstance(items, list) else []:
         if not isinstance(item, dict):
             continue
-        request_id = item.get("id")
+        # Ids are strings on the wire (PySNC's BatchAPI); anything else is echoed as JSON text.
+        raw_id = item.get("id")
+        request_id = raw_id if isinstance(raw_id, str) or raw_id is None else json.dumps(raw_id)
         method = str(item.get("method", "GET")).upper()
         url = item.get("url")
         if (not isinstance(url, str) or not url.startswith("/api/now/")
@@ -338,6 +340,9 @@ def batch_view() -> Response:
             continue
         result = _dispatch(method, url, headers, body)
         serviced.append({"id": request_id, **result})
-    return json_response({"batch_request_id": payload.get("batch_request_id"),
+    batch_id = payload.get("batch_request_id")
+    if not (isinstance(batch_id, str) or batch_id is None):
+        batch_id = json.dumps(batch_id)
+    return json_response({"batch_request_id": batch_id,
                           "serviced_requests": serviced,
                           "unserviced_requests": unserviced})
