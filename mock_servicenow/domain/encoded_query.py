@@ -144,7 +144,7 @@ _ALIASES = {"NOTLIKE": "NOT LIKE", "NOTIN": "NOT IN", "*": "LIKE", "!*": "NOT LI
 _UNSUPPORTED = ("DATEPART", "MORETHAN", "LESSTHAN", "VALCHANGES", "CHANGESFROM", "CHANGESTO",
                 "DYNAMIC", "IN_HIERARCHY", "RELATIVEEE", "SINCE", "NOTSAMEAS", "BETWEENFIELD")
 _SPELLINGS = sorted([*OPERATORS, *_ALIASES, *_UNSUPPORTED], key=len, reverse=True)
-# Longest spelling first, so "<=" beats "<", "NOT IN" beats "NOT", "ISNOTEMPTY" beats "IN".
+# Longest spelling first, so "<=" beats "<" and "INSTANCEOF" or "IN_HIERARCHY" beat "IN".
 _OPERATOR = re.compile("|".join(re.escape(s) for s in _SPELLINGS))
 # Column names are lower-case (the platform lower-cases them), so a field ends where the first
 # upper-case letter or symbol starts the operator.
