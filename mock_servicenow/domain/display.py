@@ -22,7 +22,7 @@ never one per row.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -185,8 +185,15 @@ def render_records(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
         return []
     columns = _columns(ctx, table, rows, options)
     mode = options.display_value
-    displays = _reference_displays(ctx, columns) if mode != "false" else {}
-    journals = _journals(ctx, table, columns, rows) if mode != "false" else {}
+    if mode == "false":
+        # The hot path (every default read): one converter per column, row by row.
+        plan = [(column.key, column.values, _raw_converter(ctx, column.field,
+                                                           options.exclude_reference_link))
+                for column in columns]
+        return [{key: convert(values[index]) for key, values, convert in plan}
+                for index in range(len(rows))]
+    displays = _reference_displays(ctx, columns)
+    journals = _journals(ctx, table, columns, rows)
     zone = user_zone(ctx)
     labels = {t.name: t.label for t in ctx.dictionary}
     rendered: list[dict[str, Any]] = [{} for _ in rows]
@@ -194,9 +201,6 @@ def render_records(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
         fld = column.field
         for index, stored in enumerate(column.values):
             raw = _raw(ctx, fld, stored, options.exclude_reference_link)
-            if mode == "false":
-                rendered[index][column.key] = raw
-                continue
             if fld.type in JOURNAL_TYPES:
                 shown: Any = journals.get((str(rows[index].get("sys_id")), column.key), "")
             else:
@@ -214,6 +218,22 @@ def render_records(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
                     both["link"] = raw["link"]
                 rendered[index][column.key] = both
     return rendered
+
+
+def _raw_converter(ctx: Context, fld: Field, exclude_link: bool) -> Callable[[Any], Any]:
+    """A function stored value -> raw wire value for one column (same rules as ``_raw``)."""
+    if fld.type in PASSWORD_TYPES or fld.type in JOURNAL_TYPES:
+        return lambda _stored: ""
+    if fld.type == "reference":
+        assert fld.reference is not None
+        prefix = reference_link(ctx, fld.reference, "")
+        if exclude_link:
+            return lambda stored: "" if stored is None or stored == "" else str(stored)
+        return lambda stored: ("" if stored is None or stored == ""
+                               else {"link": prefix + str(stored), "value": str(stored)})
+    if fld.type == "boolean" or fld.column_type == "REAL":
+        return lambda stored: to_wire(fld, stored)
+    return lambda stored: "" if stored is None else str(stored)
 
 
 def _raw(ctx: Context, fld: Field, stored: Any, exclude_link: bool) -> Any:

@@ -98,3 +98,18 @@ def test_wrong_value_types_are_ignored_not_500(snow_admin: httpx.Client) -> None
     assert record["impact"] == "3" and record["active"] == "true"
     assert record["short_description"] == "12345"
     assert record["caller_id"]["value"] == "62826bf03710200044e0bfc8bcbe5df1"
+
+
+def test_unique_clash_is_403_not_500(snow_admin: httpx.Client) -> None:
+    """A duplicate unique value (sys_user.user_name) is refused as Operation Failed (§1.5
+    pattern), never a 500."""
+    response = snow_admin.post("/api/now/table/sys_user", json={"user_name": "admin"})
+    assert envelope(response, 403) == {"message": "Operation Failed",
+                                       "detail": "Unique Key violation detected by database"}
+
+
+def test_405_lists_allowed_methods(snow_admin: httpx.Client) -> None:
+    """RFC 9110: a 405 names the allowed methods in Allow."""
+    response = snow_admin.request("TRACE", "/api/now/table/incident")
+    assert envelope(response, 405)["message"] == "Method not Supported"
+    assert "GET" in response.headers["Allow"] and "POST" in response.headers["Allow"]
