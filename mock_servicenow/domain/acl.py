@@ -1,12 +1,9 @@
-"""Table access for the REST API: ``ws_access``, table ACLs by role, row-level read rules.
+"""Table ACLs by role and row-level read rules for the Table API.
 
 What the platform does (servicenow-behaviour §1.5, §5, §6, §10 items 2, 9, 10):
 
-* REST access to a table is gated by the ``ws_access`` column of its ``sys_db_object`` row
-  ("Allow access to this table via web services"), read at request time because admins and QA
-  scenarios flip it through the Table API itself. The platform's exact wording for this denial
-  is not in the reference; the closest documented REST-level denial is used:
-  403 ``User Not Authorized`` / ``Failed API level ACL Validation`` (§1.5).
+* REST access to a table is also gated by ``sys_db_object.ws_access``; that check lives in
+  :func:`mock_servicenow.domain.records.check_table`, since it reads the row per request.
 * The application-access "Can read/create/..." flags do not apply to REST (§5).
 * ACLs by role: ``admin`` passes everything; other rules are a small table below, modelled on
   the out-of-box ACLs of the tables the emulator knows (``itil`` works tasks, ``user_admin``

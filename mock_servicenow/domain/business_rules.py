@@ -138,8 +138,8 @@ def _incident_rules(ctx: Context, table: str, row: dict[str, Any],
                     previous: Mapping[str, Any] | None) -> None:
     """Priority lookup, state sync, resolve/close data policy (servicenow-behaviour §7.2-7.3)."""
     impact, urgency = row.get("impact"), row.get("urgency")
-    if isinstance(impact, int) and isinstance(urgency, int) and (impact, urgency) in PRIORITY_MATRIX:
-        row["priority"] = PRIORITY_MATRIX[(impact, urgency)]
+    if isinstance(impact, int) and isinstance(urgency, int):
+        row["priority"] = PRIORITY_MATRIX.get((impact, urgency), row.get("priority"))
     state_changed = previous is None or row.get("state") != previous.get("state")
     incident_state_changed = previous is not None and (
         row.get("incident_state") != previous.get("incident_state"))

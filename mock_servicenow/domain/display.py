@@ -183,15 +183,10 @@ def render_records(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
     """Wire dictionaries for stored ``rows`` of ``table`` (servicenow-behaviour §1.4)."""
     if not rows:
         return []
-    columns = _columns(ctx, table, rows, options)
     mode = options.display_value
     if mode == "false":
-        # The hot path (every default read): one converter per column, row by row.
-        plan = [(column.key, column.values, _raw_converter(ctx, column.field,
-                                                           options.exclude_reference_link))
-                for column in columns]
-        return [{key: convert(values[index]) for key, values, convert in plan}
-                for index in range(len(rows))]
+        return _render_raw(ctx, table, rows, options)
+    columns = _columns(ctx, table, rows, options)
     displays = _reference_displays(ctx, columns)
     journals = _journals(ctx, table, columns, rows)
     zone = user_zone(ctx)
@@ -220,6 +215,22 @@ def render_records(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
     return rendered
 
 
+def _render_raw(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
+                options: ReadOptions) -> list[dict[str, Any]]:
+    """The hot path (every default read): one converter per field, applied row by row."""
+    link = options.exclude_reference_link
+    if options.fields is None or not any("." in name for name in options.fields):
+        fields = ctx.dictionary.fields(table)
+        names = list(fields) if options.fields is None else [
+            n for n in dict.fromkeys(options.fields) if n in fields]
+        plan = [(name, _raw_converter(ctx, fields[name], link)) for name in names]
+        return [{name: convert(row.get(name)) for name, convert in plan} for row in rows]
+    columns = _columns(ctx, table, rows, options)
+    walked = [(c.key, c.values, _raw_converter(ctx, c.field, link)) for c in columns]
+    return [{key: convert(values[index]) for key, values, convert in walked}
+            for index in range(len(rows))]
+
+
 def _raw_converter(ctx: Context, fld: Field, exclude_link: bool) -> Callable[[Any], Any]:
     """A function stored value -> raw wire value for one column (same rules as ``_raw``)."""
     if fld.type in PASSWORD_TYPES or fld.type in JOURNAL_TYPES:
@@ -233,7 +244,13 @@ def _raw_converter(ctx: Context, fld: Field, exclude_link: bool) -> Callable[[An
                                else {"link": prefix + str(stored), "value": str(stored)})
     if fld.type == "boolean" or fld.column_type == "REAL":
         return lambda stored: to_wire(fld, stored)
-    return lambda stored: "" if stored is None else str(stored)
+    return _text
+
+
+def _text(stored: Any) -> str:
+    if stored.__class__ is str:
+        return stored
+    return "" if stored is None else str(stored)
 
 
 def _raw(ctx: Context, fld: Field, stored: Any, exclude_link: bool) -> Any:

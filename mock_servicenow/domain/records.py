@@ -60,6 +60,8 @@ DEFAULT_LIMIT = 10000
 INVALID_QUERY_PROPERTY = "glide.invalid_query.returns_no_rows"
 _SYS_ID = re.compile(r"^[0-9a-f]{32}$")
 _ALIAS = "t"
+#: Raw values, all fields, reference links (the defaults of a Table API read).
+RAW = ReadOptions()
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ def check_table(ctx: Context, table: str, *, web_service: bool) -> None:
 
 # -- reads ----------------------------------------------------------------------------------
 
-def get_record(ctx: Context, table: str, sys_id: str, options: ReadOptions = ReadOptions(), *,
+def get_record(ctx: Context, table: str, sys_id: str, options: ReadOptions = RAW, *,
                web_service: bool = False) -> dict[str, Any]:
     """One record; 404 ``No Record found`` when missing or hidden by ACL (§1.5)."""
     check_table(ctx, table, web_service=web_service)
@@ -132,14 +134,15 @@ def get_record(ctx: Context, table: str, sys_id: str, options: ReadOptions = Rea
     return render_records(ctx, table, [row], options)[0]
 
 
-def list_records(ctx: Context, table: str, query: ListQuery = ListQuery(),
-                 options: ReadOptions = ReadOptions(), *, web_service: bool = False) -> Page:
+def list_records(ctx: Context, table: str, query: ListQuery | None = None,
+                 options: ReadOptions = RAW, *, web_service: bool = False) -> Page:
     """A page of matching records, filtered in SQL with LIMIT/OFFSET.
 
     Rows the user may not read are dropped *after* the limit, and the total still counts them
     (servicenow-behaviour §1.2 ``sysparm_limit``, §10 item 10).
     """
     check_table(ctx, table, web_service=web_service)
+    query = query or ListQuery()
     compiled = _compile(ctx, table, query.query, query.filters)
     limit = max(query.limit, 0)
     offset = max(query.offset, 0)
@@ -260,7 +263,7 @@ def _record_journals(ctx: Context, table: str, sys_id: str, journals: Mapping[st
 
 
 def create_record(ctx: Context, table: str, body: Mapping[str, Any], *,
-                  input_display_value: bool = False, options: ReadOptions = ReadOptions(),
+                  input_display_value: bool = False, options: ReadOptions = RAW,
                   web_service: bool = False) -> dict[str, Any]:
     """Insert a record: defaults, numbering and business rules; returns it as stored (§1.1,
     §7.1). The record is committed before this returns (a 201 means it is on disk)."""
@@ -299,7 +302,7 @@ def _write(statement: Callable[[], None]) -> None:
 
 
 def update_record(ctx: Context, table: str, sys_id: str, body: Mapping[str, Any], *,
-                  input_display_value: bool = False, options: ReadOptions = ReadOptions(),
+                  input_display_value: bool = False, options: ReadOptions = RAW,
                   web_service: bool = False) -> dict[str, Any]:
     """Partial update (PUT behaves like PATCH, §1.1); returns the record after business rules.
 

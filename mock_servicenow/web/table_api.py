@@ -286,7 +286,8 @@ def _dispatch(method: str, url: str, headers: dict[str, str], body: bytes) -> di
     """Run one batched request through the app in a fresh context (its own ``g`` and db)."""
     parts = urlsplit(url)
     builder = EnvironBuilder(path=parts.path, query_string=parts.query, method=method,
-                             headers=headers, data=body, base_url=request.host_url)
+                             headers=list(headers.items()), data=body,
+                             base_url=request.host_url)
     environ = builder.get_environ()
     started = time.perf_counter()
     app_iter, status, response_headers = contextvars.Context().run(

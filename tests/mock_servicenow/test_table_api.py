@@ -101,8 +101,8 @@ def test_delete_is_204_without_body_then_404(snow_admin: httpx.Client) -> None:
 @pytest.mark.parametrize("method", ["GET", "PATCH", "PUT", "DELETE"])
 def test_unknown_sys_id_is_404(snow_admin: httpx.Client, method: str) -> None:
     """§1.5: bad sys_id on GET/PATCH/PUT/DELETE -> 404 with the exact envelope."""
-    response = snow_admin.request(method, "/api/now/table/incident/0123456789abcdef0123456789abcdef",
-                                  json={} if method in ("PATCH", "PUT") else None)
+    path = "/api/now/table/incident/0123456789abcdef0123456789abcdef"
+    response = snow_admin.request(method, path, json={} if method in ("PATCH", "PUT") else None)
     assert envelope(response, 404)["message"] == "No Record found"
 
 

@@ -134,7 +134,8 @@ def test_name_value_pairs_accept_display_values(snow_admin: httpx.Client) -> Non
     assert len(by_label) == 4
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(list("^=!<>@,.*%ORDERBYNQLIKEINSTARTSWITH")
                                 + ["priority", "state", "caller_id.name", "number", "active",
                                    "sys_id", "javascript:gs.now()", "x", "1", "\x00", "'", "\"",
@@ -149,7 +150,8 @@ def test_any_encoded_query_returns_rows_or_empty(snow_admin: httpx.Client, query
     assert int(response.headers["X-Total-Count"]) >= len(response.json()["result"])
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(limit=st.integers(min_value=1, max_value=30),
        order=st.sampled_from(["ORDERBYnumber", "ORDERBYDESCpriority^ORDERBYnumber",
                               "ORDERBYsys_id", "active=true^ORDERBYsys_created_on^ORDERBYsys_id"]))
