@@ -370,7 +370,7 @@ def aggregate(ctx: Context, table: str, query: AggregateQuery, *,
                                          params=compiled.params, joins=compiled.joins,
                                          group_by=group_by, aggregates=aggregates,
                                          count=query.count, alias=_ALIAS)
-    results = []
+    results: list[dict[str, Any]] = []
     for values in found:
         groups, rest = values[:len(group_by)], values[len(group_by):]
         stats: dict[str, Any] = {}
@@ -380,17 +380,19 @@ def aggregate(ctx: Context, table: str, query: AggregateQuery, *,
             stats.setdefault(fn.lower(), {})[name] = _aggregate_text(fn, fields[name], value)
         if not group_by:
             return {"stats": stats}
-        entry: dict[str, Any] = {"stats": stats, "groupby_fields": []}
-        for name, value in zip(group_by, groups, strict=True):
-            group: dict[str, Any] = {"value": to_wire(fields[name], value), "field": name}
-            if query.display_value:
-                shown = render_records(ctx, table, [{name: value}],
-                                       ReadOptions(display_value="true",
-                                                   exclude_reference_link=True,
-                                                   fields=(name,)))[0][name]
-                group["display_value"] = "" if shown is None else shown
-            entry["groupby_fields"].append(group)
-        results.append(entry)
+        results.append({"stats": stats, "groupby_fields": [
+            {"value": to_wire(fields[name], value), "field": name}
+            for name, value in zip(group_by, groups, strict=True)]})
+    if query.display_value and results:
+        # One rendering per grouped field for all groups (reference labels in one query).
+        for position, name in enumerate(group_by):
+            shown = render_records(
+                ctx, table, [{name: values[position]} for values in found],
+                ReadOptions(display_value="true", exclude_reference_link=True, fields=(name,)))
+            for entry, rendered in zip(results, shown, strict=True):
+                label = rendered[name]
+                entry["groupby_fields"][position]["display_value"] = (
+                    "" if label is None else label)
     return results
 
 

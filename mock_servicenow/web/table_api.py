@@ -25,6 +25,7 @@ import contextvars
 import json
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -192,25 +193,19 @@ def create_view(table: str, version: str | None = None) -> Response:
     """``POST /api/now/table/{table}``: 201 + ``Location`` (servicenow-behaviour §1.1)."""
     ctx = _context(version)
     body = _body()
+    options = _read_options()
+    # Location needs the sys_id even when sysparm_fields leaves it out of the body.
+    hidden = options.fields is not None and "sys_id" not in options.fields
+    if hidden:
+        options = replace(options, fields=(*(options.fields or ()), "sys_id"))
     record = records.create_record(ctx, table, body,
                                    input_display_value=_flag("sysparm_input_display_value"),
-                                   options=_read_options(), web_service=True)
-    sys_id = _sys_id_of(record, ctx, table)
+                                   options=options, web_service=True)
+    sys_id = record.pop("sys_id") if hidden else record.get("sys_id")
+    if isinstance(sys_id, dict):
+        sys_id = sys_id.get("value")
     location = f"{_api_base(ctx)}/table/{table}/{sys_id}"
     return _record_response(ctx, record, 201, {"Location": location})
-
-
-def _sys_id_of(record: dict[str, Any], ctx: Context, table: str) -> str:
-    value = record.get("sys_id")
-    if isinstance(value, dict):
-        value = value.get("value")
-    if isinstance(value, str) and value:
-        return value
-    # sysparm_fields without sys_id: the record just created is the newest of the table.
-    found = records.list_records(ctx, table, records.ListQuery(
-        query="ORDERBYDESCsys_created_on", limit=1, no_count=True),
-        records.ReadOptions(fields=("sys_id",)))
-    return str(found.records[0]["sys_id"]) if found.records else ""
 
 
 def get_view(table: str, sys_id: str, version: str | None = None) -> Response:

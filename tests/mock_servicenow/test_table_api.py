@@ -342,3 +342,14 @@ def test_created_record_is_on_disk(snow_app: Flask, snow_admin: httpx.Client) ->
     finally:
         db.close()
     assert row == ("durable",)
+
+
+def test_post_with_sysparm_fields_keeps_location(snow_admin: httpx.Client) -> None:
+    """§1.1-1.2: Location names the new record even when sysparm_fields omits sys_id, and
+    the body holds only the requested fields."""
+    response = create(snow_admin, {"short_description": "f"},
+                      params={"sysparm_fields": "number,short_description"})
+    assert response.status_code == 201
+    assert response.json()["result"] == {"number": "INC0010001", "short_description": "f"}
+    followed = snow_admin.get(response.headers["Location"]).json()["result"]
+    assert followed["number"] == "INC0010001"

@@ -97,3 +97,14 @@ def test_batch_requires_authentication(snow_client: httpx.Client) -> None:
     """§1.5: the batch endpoint itself needs credentials."""
     response = snow_client.post("/api/now/v1/batch", json={"rest_requests": []})
     assert envelope(response, 401)["message"] == "User Not Authenticated"
+
+
+def test_group_by_reference_shows_display_values(snow_admin: httpx.Client) -> None:
+    """§9.1: grouping by a reference gives sys_id values and, with display values, names."""
+    grouped = snow_admin.get("/api/now/stats/incident", params={
+        "sysparm_count": "true", "sysparm_group_by": "assignment_group",
+        "sysparm_display_value": "true"}).json()["result"]
+    names = {g["groupby_fields"][0]["display_value"]: g["stats"]["count"] for g in grouped}
+    expected = Counter(group for *_, group in DEMO_INCIDENTS)
+    assert names == {k: str(v) for k, v in expected.items()}
+    assert all(len(g["groupby_fields"][0]["value"]) == 32 for g in grouped)
