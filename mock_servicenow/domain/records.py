@@ -29,8 +29,8 @@ from mock_servicenow.dictionary.values import InvalidValue, to_storage, to_wire
 from mock_servicenow.domain import acl, business_rules
 from mock_servicenow.domain.clock import GLIDE_FORMAT, format_glide
 from mock_servicenow.domain.context import Context
-from mock_servicenow.domain.display import ReadOptions, render_records, user_zone
-from mock_servicenow.domain.encoded_query import compile_query, parse
+from mock_servicenow.domain.display import PASSWORD_TYPES, ReadOptions, render_records, user_zone
+from mock_servicenow.domain.encoded_query import Condition, Query, compile_query, parse
 from mock_servicenow.domain.passwords import hash_password
 from mock_servicenow.errors import (
     InsufficientRights,
@@ -171,12 +171,40 @@ def _compile(ctx: Context, table: str, text: str,
     if not terms:
         return _Filter()
     # parse() never raises: unparseable terms come back as invalid and are ignored (§1.2).
-    compiled = compile_query(parse("^".join(terms)), dictionary=ctx.dictionary, table=table,
+    parsed = parse("^".join(terms))
+    _require_readable_query_fields(ctx, table, parsed)
+    compiled = compile_query(parsed, dictionary=ctx.dictionary, table=table,
                              now=ctx.now(), user_sys_id=ctx.user.sys_id, alias=_ALIAS)
     if compiled.invalid_fields and _invalid_query_returns_no_rows(ctx):
         return _Filter(where="0")
     return _Filter(where=compiled.where, params=list(compiled.params),
                    joins=list(compiled.joins), order_by=list(compiled.order_by))
+
+
+def _require_readable_query_fields(ctx: Context, table: str, query: Query) -> None:
+    """403 ``Insufficient rights to query records`` / ``Field(s) present in the query do not
+    have permission to be read`` (servicenow-behaviour §1.2, §1.5) for conditions on fields
+    nobody may read: password fields are write-only (§6), so filtering on them would leak
+    their hashes one character at a time."""
+    for group in query.groups:
+        for clause in group.clauses:
+            for term in clause.terms:
+                if isinstance(term, Condition) and _is_password_path(ctx, table, term.field):
+                    raise InsufficientRights(
+                        "Field(s) present in the query do not have permission to be read")
+
+
+def _is_password_path(ctx: Context, table: str, path: str) -> bool:
+    current: str | None = table
+    fld: Field | None = None
+    for part in path.split("."):
+        if current is None or current not in ctx.dictionary:
+            return False
+        fld = ctx.dictionary.field(current, part)
+        if fld is None:
+            return False
+        current = fld.reference
+    return fld is not None and fld.type in PASSWORD_TYPES
 
 
 def _invalid_query_returns_no_rows(ctx: Context) -> bool:
@@ -357,7 +385,9 @@ def aggregate(ctx: Context, table: str, query: AggregateQuery, *,
     fields = ctx.dictionary.fields(table)
 
     def stored(names: Sequence[str]) -> list[str]:
-        return [n for n in dict.fromkeys(names) if n in fields and fields[n].is_stored]
+        # Password fields are never read back (§6), not even as group values or MIN/MAX.
+        return [n for n in dict.fromkeys(names) if n in fields and fields[n].is_stored
+                and fields[n].type not in PASSWORD_TYPES]
 
     group_by = stored(query.group_by)
     aggregates = [(fn, name) for fn, names in (("AVG", query.avg_fields),

@@ -140,3 +140,17 @@ def test_aggregate_without_read_rights_is_403(abel: httpx.Client) -> None:
                      403)
     assert error == {"message": "Insufficient rights to query records",
                      "detail": "No permission to read table 'sys_properties'"}
+
+
+@pytest.mark.parametrize("query", ["user_passwordSTARTSWITHpbkdf2", "user_password=x^ORactive=true",
+                                   "active=true^NQuser_passwordISNOTEMPTY"])
+def test_query_on_password_field_is_403(snow_admin: httpx.Client, query: str) -> None:
+    """§1.2 / §1.5: a query on a field that may not be read -> 403 Insufficient rights to query
+    records; password fields are write-only (§6), so nobody may filter on them."""
+    response = snow_admin.get("/api/now/table/sys_user", params={"sysparm_query": query})
+    assert envelope(response, 403) == {
+        "message": "Insufficient rights to query records",
+        "detail": "Field(s) present in the query do not have permission to be read"}
+    walked = snow_admin.get("/api/now/table/incident",
+                            params={"sysparm_query": "caller_id.user_passwordISNOTEMPTY"})
+    assert envelope(walked, 403)["message"] == "Insufficient rights to query records"

@@ -108,3 +108,14 @@ def test_group_by_reference_shows_display_values(snow_admin: httpx.Client) -> No
     expected = Counter(group for *_, group in DEMO_INCIDENTS)
     assert names == {k: str(v) for k, v in expected.items()}
     assert all(len(g["groupby_fields"][0]["value"]) == 32 for g in grouped)
+
+
+def test_password_fields_are_not_aggregated(snow_admin: httpx.Client) -> None:
+    """§6: password hashes never leave through the Aggregate API either."""
+    response = snow_admin.get("/api/now/stats/sys_user", params={
+        "sysparm_count": "true", "sysparm_group_by": "user_password",
+        "sysparm_max_fields": "user_password"})
+    assert response.status_code == 200
+    assert "pbkdf2" not in response.text
+    assert response.json()["result"] == {"stats": {"count": str(
+        snow_admin.get("/api/now/table/sys_user").headers["X-Total-Count"])}}
