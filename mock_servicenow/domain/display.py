@@ -163,8 +163,8 @@ def _journals(ctx: Context, table: str, columns: Sequence[_Column],
     fields = ctx.dictionary.fields(table)
     elements = sorted({n for n, f in fields.items() if f.type == "journal_input"})
     labels = {n: fields[n].label for n in elements}
-    entries = table_queries.journal_entries(ctx.db, ctx.dictionary.root(table),
-                                            [str(r.get("sys_id")) for r in rows], elements)
+    entries = table_queries.journal_entries(ctx.db, [str(r.get("sys_id")) for r in rows],
+                                            elements)
     zone = user_zone(ctx)
     texts: dict[tuple[str, str], list[str]] = defaultdict(list)
     for entry in entries:

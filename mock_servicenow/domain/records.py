@@ -280,10 +280,12 @@ def _input_display(ctx: Context, fld: Field, value: str) -> str:
 
 
 def _record_journals(ctx: Context, table: str, sys_id: str, journals: Mapping[str, str]) -> None:
+    """``sys_journal_field`` rows: ``name`` is the record's table, ``element`` the field
+    (servicenow-behaviour §1.4)."""
     now = ctx.now_glide()
     for element, text in journals.items():
         table_queries.insert_journal(ctx.db, {
-            "sys_id": ctx.platform.ids.sys_id(), "name": ctx.dictionary.root(table),
+            "sys_id": ctx.platform.ids.sys_id(), "name": table,
             "element": element, "element_id": sys_id, "value": text,
             "sys_created_on": now, "sys_created_by": ctx.user.user_name,
             "sys_updated_on": now, "sys_updated_by": ctx.user.user_name, "sys_mod_count": 0,
@@ -351,7 +353,7 @@ def update_record(ctx: Context, table: str, sys_id: str, body: Mapping[str, Any]
         changes = {name: value for name, value in row.items()
                    if name != "sys_id" and value != previous.get(name)}
         _write(lambda: rows.update(ctx.db, ctx.dictionary, table, sys_id, changes))
-        _record_journals(ctx, table, sys_id, journals)
+        _record_journals(ctx, str(previous.get("sys_class_name") or table), sys_id, journals)
         stored = rows.get(ctx.db, ctx.dictionary, table, sys_id)
     assert stored is not None
     return render_records(ctx, table, [stored], options)[0]

@@ -75,10 +75,11 @@ def columns_by_ids(db: sqlite_utils.Database, dictionary: Dictionary, table: str
     return found
 
 
-def journal_entries(db: sqlite_utils.Database, table: str, element_ids: Iterable[str],
+def journal_entries(db: sqlite_utils.Database, element_ids: Iterable[str],
                     elements: Sequence[str]) -> list[dict[str, Any]]:
     """Journal entries (``sys_journal_field``) of some records, newest first, with the
-    author's full name (servicenow-behaviour §1.4)."""
+    author's full name (servicenow-behaviour §1.4). sys_ids are unique instance-wide, so the
+    ``name`` (table) column is not needed to find them."""
     ids = sorted(set(element_ids))
     if not ids or not elements:
         return []
@@ -89,11 +90,11 @@ def journal_entries(db: sqlite_utils.Database, table: str, element_ids: Iterable
             "SELECT j.element_id, j.element, j.value, j.sys_created_on, j.sys_created_by, "
             "u.name AS author FROM sys_journal_field AS j "
             "LEFT JOIN sys_user AS u ON u.user_name = j.sys_created_by "
-            f"WHERE j.name = ? AND j.element IN ({', '.join('?' for _ in elements)}) "
+            f"WHERE j.element IN ({', '.join('?' for _ in elements)}) "
             f"AND j.element_id IN ({', '.join('?' for _ in chunk)}) "
             "ORDER BY j.sys_created_on DESC, j.rowid DESC"
         )
-        cursor = db.execute(sql, [table, *elements, *chunk])
+        cursor = db.execute(sql, [*elements, *chunk])
         columns = [d[0] for d in cursor.description]
         found.extend(dict(zip(columns, row, strict=True)) for row in cursor.fetchall())
     return found

@@ -353,3 +353,16 @@ def test_post_with_sysparm_fields_keeps_location(snow_admin: httpx.Client) -> No
     assert response.json()["result"] == {"number": "INC0010001", "short_description": "f"}
     followed = snow_admin.get(response.headers["Location"]).json()["result"]
     assert followed["number"] == "INC0010001"
+
+
+def test_journal_entries_are_rows_of_sys_journal_field(snow_admin: httpx.Client) -> None:
+    """§1.4: entries live in sys_journal_field (element, element_id, name, value)."""
+    sys_id = create(snow_admin, {"comments": "visible to the caller"}).json()["result"]["sys_id"]
+    entries = snow_admin.get("/api/now/table/sys_journal_field", params={
+        "sysparm_query": f"element_id={sys_id}",
+        "sysparm_fields": "name,element,element_id,value,sys_created_by"}).json()["result"]
+    assert entries == [{"name": "incident", "element": "comments", "element_id": sys_id,
+                        "value": "visible to the caller", "sys_created_by": "admin"}]
+    shown = snow_admin.get(f"/api/now/table/task/{sys_id}", params={
+        "sysparm_display_value": "true", "sysparm_fields": "comments"}).json()["result"]
+    assert shown["comments"].endswith("(Additional comments)\nvisible to the caller\n\n")
