@@ -324,7 +324,9 @@ def batch_view() -> Response:
                 or "/batch" in url.split("?", 1)[0] or method not in _OVERRIDABLE):
             unserviced.append(request_id)
             continue
-        headers = {str(h.get("name")): str(h.get("value")) for h in item.get("headers") or []
+        given = item.get("headers")
+        headers = {str(h.get("name")): str(h.get("value"))
+                   for h in (given if isinstance(given, list) else [])
                    if isinstance(h, dict) and h.get("name")}
         for name in ("Authorization", "Cookie", "X-UserToken"):
             if name in request.headers:
@@ -334,7 +336,12 @@ def batch_view() -> Response:
         except (binascii.Error, ValueError, TypeError):
             unserviced.append(request_id)
             continue
-        result = _dispatch(method, url, headers, body)
+        try:
+            result = _dispatch(method, url, headers, body)
+        except (ValueError, TypeError, UnicodeError):
+            # Headers or URL that no HTTP request can carry (newlines, surrogates).
+            unserviced.append(request_id)
+            continue
         serviced.append({"id": request_id, **result})
     batch_id = payload.get("batch_request_id")
     if not (isinstance(batch_id, str) or batch_id is None):

@@ -119,3 +119,18 @@ def test_password_fields_are_not_aggregated(snow_admin: httpx.Client) -> None:
     assert "pbkdf2" not in response.text
     assert response.json()["result"] == {"stats": {"count": str(
         snow_admin.get("/api/now/table/sys_user").headers["X-Total-Count"])}}
+
+
+def test_batch_with_unusable_headers_is_unserviced_not_500(snow_admin: httpx.Client) -> None:
+    """Bad input never 500s: a header no HTTP request can carry leaves that request
+    unserviced."""
+    payload = {"batch_request_id": "x", "rest_requests": [
+        {"id": "bad", "method": "GET", "url": "/api/now/table/incident",
+         "headers": [{"name": "X-Bad", "value": "line\nbreak"}, {"name": "\ud800", "value": "s"}]},
+        {"id": "body", "method": "POST", "url": "/api/now/table/incident", "body": "%%%",
+         "headers": 7},
+    ]}
+    response = snow_admin.post("/api/now/v1/batch", content=json.dumps(payload).encode(),
+                               headers={"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    assert response.json()["unserviced_requests"] == ["bad", "body"]
