@@ -27,7 +27,7 @@ from mock_servicenow.settings import Settings
 from mock_servicenow.store.db import DatabaseLocation
 from mock_servicenow.web import auth, control_plane, login, m365ticket_app, oauth_endpoints
 from mock_servicenow.web import idp as idp_pages
-from mock_servicenow.web import scenarios_api
+from mock_servicenow.web import scenarios_api, table_api
 from mock_servicenow.web.context import close_db
 from mock_servicenow.web.errors import register_error_handlers
 from mock_servicenow.web.journal import Entry, Journal, redact_query
@@ -141,4 +141,7 @@ def create_app(settings: Settings) -> Flask:
     app.register_blueprint(oauth_endpoints.bp)
     app.register_blueprint(login.bp)
     app.register_blueprint(idp_pages.bp)
+    # Table API (issue 3), with X-http-method-override.
+    app.register_blueprint(table_api.bp)
+    app.wsgi_app = table_api.MethodOverride(app.wsgi_app)  # type: ignore[method-assign]
     return app
