@@ -81,13 +81,18 @@ def build_instance(settings: Settings) -> Instance:
 
 def create_app(settings: Settings) -> Flask:
     """Build the emulator for ``settings`` (its database is ready when this returns)."""
-    app = Flask(__name__)
+    # No static folder exists: without this, Flask registers /static/<path> (404s only, and an
+    # OPTIONS answer) that no contract could honestly describe.
+    app = Flask(__name__, static_folder=None)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         SESSION_COOKIE_NAME="glide_session_store",
         SESSION_COOKIE_SAMESITE="Lax",
         JSON_SORT_KEYS=False,
+        # A real instance supports GET, DELETE, HEAD, PATCH, POST and PUT (servicenow-behaviour
+        # §1.1): OPTIONS is a 405 like any other method, not Flask's automatic empty 200.
+        PROVIDE_AUTOMATIC_OPTIONS=False,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     emulator = Emulator(
