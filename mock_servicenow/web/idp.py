@@ -91,11 +91,16 @@ def list_users() -> Response:
 def add_user() -> Response:
     """Add (or replace) a directory user: ``{"user_name", "email", "password", "name"?}``."""
     body = json_body()
+    # Strings only: str() of an object or a list would be stored as a user name or an email.
+    fields = {key: body.get(key) for key in ("user_name", "email", "password", "name")}
+    if any(value is not None and not isinstance(value, str) for value in fields.values()):
+        raise InvalidRequest("user_name, email, password and name must be strings",
+                             message="Invalid IdP user")
     try:
-        user = directory.add_user(get_ctx(), user_name=str(body.get("user_name") or ""),
-                                  email=str(body.get("email") or ""),
-                                  password=str(body.get("password") or ""),
-                                  name=str(body["name"]) if body.get("name") else None)
+        user = directory.add_user(get_ctx(), user_name=fields["user_name"] or "",
+                                  email=fields["email"] or "",
+                                  password=fields["password"] or "",
+                                  name=fields["name"] or None)
     except directory.IdpUserError as error:
         raise InvalidRequest(str(error), message="Invalid IdP user") from None
     return json_response({"result": user}, 201)
