@@ -6,7 +6,9 @@ request and as an incident, sync after the instance changes states, custom state
 cards, disconnect (old tokens rejected afterwards). Every request the connector sends is
 recorded and validated against the OpenAPI documents in ``contracts/``.
 
-Pending until the emulator's OAuth server, Table API and the app's scripted API are merged.
+The recorder fails the test on any exchange ``contracts/`` does not document (path, method,
+query, request body, status, response body); tests/contract/test_consumer_contracts.py proves
+it does with the real contracts.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ def recorder(snow_app: Flask) -> Iterator[RecordingTransport]:
     transport = RecordingTransport(httpx.WSGITransport(app=snow_app), _contracts())
     yield transport
     assert transport.problems == [], "\n".join(transport.problems)
+    # Every exchange was validated against contracts/: none bypassed the recorder or failed
+    # before an answer (a transport error would leave nothing to check).
+    assert all(exchange.response is not None for exchange in transport.exchanges)
 
 
 @pytest.fixture
@@ -84,7 +89,7 @@ def _connect(connector: Connector, client_id: str) -> None:
 
 
 def test_full_journey(make_connector, oauth_client: str, snow_admin: httpx.Client,  # type: ignore[no-untyped-def]
-                      snow_client: httpx.Client) -> None:
+                      snow_client: httpx.Client, recorder: RecordingTransport) -> None:
     connector: Connector = make_connector()
     _connect(connector, oauth_client)
     assert connector.status().summary == "connected, not provisioned"
@@ -135,6 +140,12 @@ def test_full_journey(make_connector, oauth_client: str, snow_admin: httpx.Clien
         "client_secret": CLIENT_SECRET, "refresh_token": old.refresh_token})
     assert refresh.status_code == 401
     assert connector.disconnect().was_connected is False
+    # The journey went through the recorder: token, revoke, Table API and the app's API.
+    exchanged = {(e.request.method, e.request.url.path) for e in recorder.exchanges}
+    assert ("POST", "/oauth_token.do") in exchanged
+    assert any(path.startswith("/api/now/table/") for _, path in exchanged)
+    assert any(path.startswith("/api/x_mioms_m365ticket/") for _, path in exchanged)
+    assert any(path == "/oauth_revoke_token.do" for _, path in exchanged)
 
 
 class _Forms(HTMLParser):
