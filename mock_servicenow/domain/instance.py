@@ -104,6 +104,11 @@ class Instance:
         # The template lives in memory (no WAL); put file databases back in WAL mode.
         if not self.location.is_memory:
             db.execute("PRAGMA journal_mode=WAL")
+        self._after_copy(db)
+
+    def _after_copy(self, db: sqlite_utils.Database) -> None:
+        """Hook run after every template copy (creation and reset); instances created by
+        name (``domain/instances.py``) write their own name into the copied properties."""
 
     def reset(self, db: sqlite_utils.Database) -> float:
         """Back to the seeded state; returns the seconds it took (``/_emulator/reset``)."""

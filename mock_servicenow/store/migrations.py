@@ -131,3 +131,20 @@ def _class_view(db: sqlite_utils.Database, dictionary: Dictionary, root: str, na
         f"CREATE VIEW {quote_identifier(name)} AS SELECT * FROM {quote_identifier(root)} "
         f"WHERE sys_class_name IN ({classes})"
     )
+
+
+@MIGRATIONS(name="09_emulator_faults")
+def _emulator_faults(db: sqlite_utils.Database) -> None:
+    # Fault-injection rules (``/_emulator/faults``), kept in the instance database so every
+    # worker process applies them; reset copies the template, which clears them.
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS _emulator_fault (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            method TEXT NOT NULL,
+            path TEXT NOT NULL,
+            action TEXT NOT NULL,
+            spec TEXT NOT NULL,
+            remaining INTEGER,
+            created_at TEXT NOT NULL
+        )"""
+    )

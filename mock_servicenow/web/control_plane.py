@@ -7,6 +7,7 @@ JSON in and out (ARCHITECTURE §2). Enabled by default and answering loopback ca
 from __future__ import annotations
 
 import ipaddress
+import os
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -29,6 +30,10 @@ def _loopback_only() -> None:
         caller = None
     if caller is None or not caller.is_loopback:
         raise NotAuthorized("The emulator control plane only answers loopback callers")
+
+
+#: The loopback check, for the other control-plane blueprints (faults, instances).
+require_loopback = _loopback_only
 
 
 def json_body() -> dict[str, Any]:
@@ -56,6 +61,8 @@ def info() -> Response:
         "seed": instance.seed_kind,
         "clock": instance.load_clock(db).describe(),
         "tables": instance.table_counts(db),
+        # Which process answered: with serve --workers N, tells the workers apart.
+        "pid": os.getpid(),
     })
 
 
