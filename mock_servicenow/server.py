@@ -50,6 +50,11 @@ class Listening:
         """Stop serving and close the socket."""
         self.server.shutdown()
         self.server.server_close()
+        # server_close() closes werkzeug's socket made from our fd, not our own object;
+        # leaving it to the garbage collector raised ResourceWarning (an error in tests).
+        bound = getattr(self.server, "_bound_socket", None)
+        if bound is not None:
+            bound.close()
 
 
 def url_host(host: str) -> str:

@@ -49,7 +49,7 @@ LOCAL_SUFFIX = ".localhost"
 
 #: An instance name is one DNS label (RFC 1123), lower case: it becomes a host name and a
 #: file name, so nothing else (no dots, slashes or ``..``) can get through.
-_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
 class UnknownInstance(ServiceNowError):
@@ -88,7 +88,7 @@ class DefaultInstanceProtected(InvalidRequest):
 
 def validate_name(name: object) -> str:
     """``name`` as an instance name, or :class:`InvalidInstanceName`."""
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InvalidInstanceName()
     return name
 
@@ -157,7 +157,7 @@ class InstanceRegistry:
 
     def get(self, name: str) -> Instance:
         """The instance called ``name`` (404 :class:`UnknownInstance` when there is none)."""
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise UnknownInstance(name)
         with self._lock:
             instance = self._cache.get(name)
@@ -187,7 +187,7 @@ class InstanceRegistry:
             found = [(n, ":memory:") for n in names]
         else:
             found = [(p.stem, str(p)) for p in sorted(self.directory.glob("*.db"))
-                     if _NAME.match(p.stem)]
+                     if _NAME.fullmatch(p.stem)]
         return [default] + [InstanceInfo(name=n, host=f"{n}{LOCAL_SUFFIX}", database=d)
                             for n, d in found]
 
@@ -238,7 +238,7 @@ class InstanceRegistry:
         """Remove an instance and its database."""
         if name == self.default.platform.name:
             raise DefaultInstanceProtected()
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise UnknownInstance(name)
         with self._lock:
             instance = self._cache.pop(name, None)
