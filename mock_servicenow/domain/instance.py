@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import sqlite_utils
@@ -20,7 +20,12 @@ from mock_servicenow.domain.clock import ControllableClock
 from mock_servicenow.domain.context import SYSTEM, Context, Platform
 from mock_servicenow.domain.seed import Installer, seed_instance
 from mock_servicenow.store import rows
-from mock_servicenow.store.db import DatabaseLocation, DatabaseUnavailable, copy_database
+from mock_servicenow.store.db import (
+    DatabaseLocation,
+    DatabaseUnavailable,
+    copy_database,
+    write_transaction,
+)
 from mock_servicenow.store.migrations import MIGRATIONS, apply_migrations
 
 _CLOCK_KEY = "clock"
@@ -124,6 +129,16 @@ class Instance:
         """Persist the clock so every worker process sees it."""
         with db.atomic():
             rows.set_state(db, _CLOCK_KEY, clock.to_state())
+
+    def update_clock(self, db: sqlite_utils.Database,
+                     change: Callable[[ControllableClock], None]) -> ControllableClock:
+        """Read, change and save the clock as one write transaction (no lost updates when
+        several workers advance it at once); returns the saved clock."""
+        with write_transaction(db):
+            clock = self.load_clock(db)
+            change(clock)
+            rows.set_state(db, _CLOCK_KEY, clock.to_state())
+        return clock
 
     def context(self, db: sqlite_utils.Database, *, base_url: str = "http://127.0.0.1:8080",
                 clock: ControllableClock | None = None) -> Context:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,3 +108,25 @@ def copy_database(source: sqlite_utils.Database, target: sqlite_utils.Database) 
     Used by reset: the seeded template is built once and copied, never re-seeded.
     """
     source.conn.backup(target.conn)
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """A transaction that takes the write lock first (``BEGIN IMMEDIATE``).
+
+    For read-modify-write use cases shared by several processes (the clock state): a
+    deferred transaction that reads and then writes fails at once with "database is locked"
+    when another writer got in between (SQLite does not wait on a lock upgrade), and two
+    plain read-then-write steps lose updates. Nested use becomes a savepoint.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    db.execute("COMMIT")
