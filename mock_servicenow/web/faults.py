@@ -17,19 +17,19 @@ The emulated API never knows about faults. :func:`install` adds
     requests: ``ConnectionError``). The server's own write then fails with a broken pipe,
     which both servers treat as a client that went away;
   - in-process (``httpx.WSGITransport``) there is no socket: the middleware raises
-    :class:`ConnectionDropped`, an ``httpx.RemoteProtocolError``. ``WSGITransport`` lets
+    ``ConnectionDropped``, an ``httpx.RemoteProtocolError``. ``WSGITransport`` lets
     exceptions from the app propagate and httpx attaches the request, so the client sees the
-    same transport error as over a socket.
+    same transport error as over a socket (:func:`connection_dropped`).
 """
 
 from __future__ import annotations
 
+import functools
 import socket
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import httpx
 from flask import Blueprint, Flask, Response, request
 
 from mock_servicenow.domain import faults
@@ -47,11 +47,18 @@ bp = Blueprint("faults", __name__, url_prefix="/_emulator/faults")
 bp.before_request(control_plane.require_loopback)
 
 
-class ConnectionDropped(httpx.RemoteProtocolError):
-    """Raised to an in-process httpx client in place of a response (``drop_after_commit``)."""
+@functools.cache
+def connection_dropped() -> type[Exception]:
+    """``ConnectionDropped``, an ``httpx.RemoteProtocolError`` raised to an in-process client
+    in place of a response. Built on first use: importing httpx costs ~0.3 s of start-up
+    (its CLI module pulls in rich and pygments when they are installed)."""
+    import httpx
 
-    def __init__(self) -> None:
-        super().__init__("Server disconnected without sending a response.")
+    class ConnectionDropped(httpx.RemoteProtocolError):
+        def __init__(self) -> None:
+            super().__init__("Server disconnected without sending a response.")
+
+    return ConnectionDropped
 
 
 def _apply_faults() -> None:
@@ -111,7 +118,7 @@ def _drop(environ: dict[str, Any], start_response: StartResponse) -> Iterable[by
         # The server writes this into a shut socket: it fails as "client went away".
         start_response("500 Internal Server Error", [("Content-Length", "0")])
         return []
-    raise ConnectionDropped()
+    raise connection_dropped()()
 
 
 def install(app: Flask) -> None:
