@@ -10,9 +10,11 @@ POSTs keep numbering correctly.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils.db import quote_identifier
 
@@ -73,7 +75,7 @@ def build(path: Path, incidents: int, *, hash_iterations: int) -> DataSet:
                                                 "short_description")}
             states = (1, 2, 3, 6)
 
-            def generated():  # type: ignore[no-untyped-def]
+            def generated() -> Iterator[list[Any]]:
                 stamp = ""
                 for i in range(incidents):
                     if i % 100 == 0:  # a new opened_at every 100 rows: strftime is costly
@@ -102,7 +104,8 @@ def build(path: Path, incidents: int, *, hash_iterations: int) -> DataSet:
                        [first + incidents])
         db.execute("ANALYZE")
         sample = db.execute("SELECT sys_id FROM task WHERE sys_class_name = 'incident' "
-                            "AND short_description = 'Bench incident 4242'").fetchone()[0]
+                            "AND short_description = ?",
+                            [f"Bench incident {incidents // 2}"]).fetchone()[0]
         group = groups[0]
         matching = db.execute("SELECT count(*) FROM task WHERE sys_class_name = 'incident' "
                               "AND assignment_group = ?", [group]).fetchone()[0]

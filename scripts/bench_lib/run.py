@@ -26,9 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 import dataset
+import httpx
 import wrk
 from baseline import create_baseline_app
 
