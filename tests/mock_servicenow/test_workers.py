@@ -168,6 +168,14 @@ def test_workers_serve_tls(tmp_path: Path) -> None:
             if len(pids) > 1:
                 break
         assert len(pids) == 2
+        # commit-then-drop under TLS: the socket is shut below the TLS layer
+        rule = {"method": "POST", "path": "/_emulator/clock", "action": "drop_after_commit",
+                "times": 1}
+        assert tls.post(f"{running.url}/_emulator/faults", json=rule).status_code == 201
+        with pytest.raises(httpx.RemoteProtocolError):
+            tls.post(f"{running.url}/_emulator/clock",
+                     json={"action": "freeze", "at": "2030-03-03 03:03:03"})
+        assert tls.get(f"{running.url}/_emulator/clock").json()["now"] == "2030-03-03 03:03:03"
         tls.close()
     finally:
         status, _, err = _stop(running)
