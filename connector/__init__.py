@@ -1,0 +1,81 @@
+"""The Microsoft 365 side of the ServiceNow ticketing integration.
+
+Connects to a ServiceNow instance over OAuth, shares Microsoft Secure Score improvement
+actions as change requests or incidents, tracks them, and disconnects. The CLI
+(``snow-connector``) is a thin layer over :class:`Connector`.
+"""
+
+from __future__ import annotations
+
+from .api import (
+    Card,
+    CardLine,
+    Connector,
+    DisconnectResult,
+    Status,
+    SyncResult,
+    Ticket,
+    normalize_instance_url,
+    release_family,
+)
+from .client import ServiceNowClient
+from .errors import (
+    AuthenticationError,
+    BadRequest,
+    ConnectorError,
+    InvalidInput,
+    NotAuthenticated,
+    NotConnected,
+    NotFound,
+    NotProvisioned,
+    PermissionDenied,
+    RateLimited,
+    ReauthorizationRequired,
+    ServiceNowAPIError,
+    TransportError,
+    UnsupportedInstance,
+)
+from .graph import ActionSet, ImprovementAction, html_to_text, load_actions, parse_documents
+from .loopback import LoopbackReceiver, RedirectReceiver
+from .mapping import Task, build_task, correlation_id, to_payload
+from .settings import ConnectorSettings, RetryPolicy
+
+__all__ = [
+    "ActionSet",
+    "AuthenticationError",
+    "BadRequest",
+    "Card",
+    "CardLine",
+    "Connector",
+    "ConnectorError",
+    "ConnectorSettings",
+    "DisconnectResult",
+    "ImprovementAction",
+    "InvalidInput",
+    "LoopbackReceiver",
+    "NotAuthenticated",
+    "NotConnected",
+    "NotFound",
+    "NotProvisioned",
+    "PermissionDenied",
+    "RateLimited",
+    "ReauthorizationRequired",
+    "RedirectReceiver",
+    "RetryPolicy",
+    "ServiceNowAPIError",
+    "ServiceNowClient",
+    "Status",
+    "SyncResult",
+    "Task",
+    "Ticket",
+    "TransportError",
+    "UnsupportedInstance",
+    "build_task",
+    "correlation_id",
+    "html_to_text",
+    "load_actions",
+    "normalize_instance_url",
+    "parse_documents",
+    "release_family",
+    "to_payload",
+]

@@ -21,11 +21,21 @@ from mock_servicenow.domain.ids import IdGenerator
 from mock_servicenow.domain.instance import Instance
 from mock_servicenow.domain.instances import InstanceRegistry
 from mock_servicenow.domain.passwords import PasswordVerifier
+from mock_servicenow.domain.scenarios import BUILTIN_ACTIONS
 from mock_servicenow.errors import RequestTooLarge
 from mock_servicenow.releases import parse_release
 from mock_servicenow.settings import Settings
 from mock_servicenow.store.db import DatabaseLocation
-from mock_servicenow.web import auth, control_plane, faults, instances
+from mock_servicenow.web import (
+    auth,
+    control_plane,
+    faults,
+    instances,
+    login,
+    oauth_endpoints,
+    scenarios_api,
+)
+from mock_servicenow.web import idp as idp_pages
 from mock_servicenow.web.context import close_db
 from mock_servicenow.web.errors import register_error_handlers
 from mock_servicenow.web.journal import Entry, Journal, redact_query
@@ -72,6 +82,9 @@ def build_instance(settings: Settings) -> Instance:
         seed_kind=settings.seed,
         admin_password=settings.admin_password,
         installers=apps.installers(release, settings.seed),
+        scenario_dirs=settings.scenario_dirs,
+        startup_scenarios=settings.scenarios,
+        actions={**BUILTIN_ACTIONS, **apps.scenario_actions()},
     )
     instance.prepare()
     return instance
@@ -84,6 +97,7 @@ def create_app(settings: Settings) -> Flask:
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         SESSION_COOKIE_NAME="glide_session_store",
+        SESSION_COOKIE_SAMESITE="Lax",
         JSON_SORT_KEYS=False,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -91,7 +105,7 @@ def create_app(settings: Settings) -> Flask:
         settings=settings,
         instance=build_instance(settings),
         journal=Journal(settings.journal_size),
-        authenticators=[auth.basic],
+        authenticators=[auth.basic, auth.bearer, auth.session_cookie],
     )
     app.extensions["mock_servicenow"] = emulator
     register_error_handlers(app)
@@ -129,6 +143,13 @@ def create_app(settings: Settings) -> Flask:
 
     if settings.enable_control_plane:
         app.register_blueprint(control_plane.bp)
+        app.register_blueprint(scenarios_api.bp)
+        app.register_blueprint(idp_pages.control)
         app.register_blueprint(instances.bp)
         faults.install(app)
+    # Identity (issue 4): OAuth server, login pages, the IdP stand-in.
+    oauth_endpoints.init_oauth(app)
+    app.register_blueprint(oauth_endpoints.bp)
+    app.register_blueprint(login.bp)
+    app.register_blueprint(idp_pages.bp)
     return app

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from mock_servicenow.errors import ServiceNowError
 from mock_servicenow.releases import DEFAULT_RELEASE, FAMILIES, UnknownRelease, parse_release
 from mock_servicenow.settings import MEMORY, Settings
 
@@ -58,6 +59,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     reset = commands.add_parser("reset", help="reset a running instance to its seeded state")
     reset.add_argument("--url", required=True, help="base URL of the running instance")
+
+    scenario = commands.add_parser("scenario", help="the troubleshooting catalogue")
+    actions = scenario.add_subparsers(dest="scenario_command", required=True, parser_class=_Parser)
+    listing = actions.add_parser("list", help="list the scenarios")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    show = actions.add_parser("show", help="everything about one scenario")
+    show.add_argument("name")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    apply = actions.add_parser("apply", help="apply a scenario to a running instance")
+    apply.add_argument("name")
+    apply.add_argument("--url", required=True, help="base URL of the running instance")
+    apply.add_argument("--fix", action="store_true", help="apply the documented fix instead")
     return parser
 
 
@@ -148,6 +161,55 @@ def reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def scenario(args: argparse.Namespace) -> int:
+    """``scenario list|show|apply``."""
+    import json
+
+    import httpx
+
+    from mock_servicenow.domain import scenarios
+
+    dirs = Settings.from_env(dict(os.environ)).scenario_dirs
+    if args.scenario_command == "list":
+        catalogue = scenarios.catalogue(dirs)
+        if args.json:
+            print(json.dumps([s.describe() for s in catalogue.values()], indent=2))
+        else:
+            width = max((len(n) for n in catalogue), default=0)
+            for name, entry in sorted(catalogue.items()):
+                print(f"{name.ljust(width)}  {entry.title}")
+        return 0
+    if args.scenario_command == "show":
+        entry = scenarios.find(args.name, dirs).describe()
+        if args.json:
+            print(json.dumps(entry, indent=2))
+            return 0
+        print(f"{entry['name']}: {entry['title']}")
+        print(f"troubleshooting: {entry['troubleshooting']}")
+        print("symptom:")
+        for key, value in entry["symptom"].items():
+            print(f"  {key}: {value}")
+        print("fix:")
+        for number, step in enumerate(entry["fix"]["steps"], start=1):
+            print(f"  {number}. {step}")
+        print(f"outcome: {entry['outcome']}")
+        return 0
+    url = f"{args.url.rstrip('/')}/_emulator/scenarios/{args.name}"
+    try:
+        response = httpx.post(url, json={"fix": args.fix}, timeout=30)
+    except httpx.HTTPError as exc:
+        raise CommandError(f"cannot reach {args.url}: {type(exc).__name__}") from None
+    if response.status_code != 200:
+        try:
+            error = response.json()["error"]
+            reason = error.get("detail") or error.get("message")
+        except (ValueError, KeyError, TypeError):
+            reason = f"HTTP {response.status_code}"
+        raise CommandError(f"scenario {args.name} not applied: {reason}")
+    print(f"{'fixed' if args.fix else 'applied'}: {args.name}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``mock-servicenow`` and ``python -m mock_servicenow``."""
     parser = build_parser()
@@ -157,6 +219,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(args)
         if args.command == "reset":
             return reset(args)
+        if args.command == "scenario":
+            return scenario(args)
+    except ServiceNowError as exc:
+        # Scenario files and names: the domain's error text is the one-line reason.
+        print(f"{PROG}: {exc.detail or exc.message}", file=sys.stderr)
+        return 1
     except UnknownRelease as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2

@@ -50,8 +50,8 @@ class Listening:
         """Stop serving and close the socket."""
         self.server.shutdown()
         self.server.server_close()
-        # server_close() closes werkzeug's socket made from our fd, not our own object;
-        # leaving it to the garbage collector raised ResourceWarning (an error in tests).
+        # listen() keeps the socket it bound alive beside werkzeug's copy: close it too, or
+        # it leaks (a ResourceWarning, an error under filterwarnings=error).
         bound = getattr(self.server, "_bound_socket", None)
         if bound is not None:
             bound.close()

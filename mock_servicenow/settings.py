@@ -57,6 +57,7 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     home: Path = DEFAULT_HOME
     scenarios: tuple[str, ...] = ()
+    scenario_dirs: tuple[Path, ...] = ()
     access_log: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -71,7 +72,8 @@ class Settings:
 
         Recognised: ``MOCK_SERVICENOW_ADMIN_PASSWORD``, ``MOCK_SERVICENOW_INSTANCE``,
         ``MOCK_SERVICENOW_SECRET_KEY``, ``MOCK_SERVICENOW_HASH_ITERATIONS``,
-        ``MOCK_SERVICENOW_CONTROL_PLANE`` (``off`` disables it), ``MOCK_SERVICENOW_HOME``.
+        ``MOCK_SERVICENOW_CONTROL_PLANE`` (``off`` disables it), ``MOCK_SERVICENOW_HOME``,
+        ``MOCK_SERVICENOW_SCENARIOS`` (extra scenario folders).
         """
         values: dict[str, object] = {}
         if "MOCK_SERVICENOW_ADMIN_PASSWORD" in environ:
@@ -88,5 +90,12 @@ class Settings:
             home = Path(environ["MOCK_SERVICENOW_HOME"])
             values["home"] = home
             values["database_path"] = str(home / "instance.db")
+        home = Path(str(values.get("home", DEFAULT_HOME)))
+        # A user adds a scenario by dropping a YAML file in <home>/scenarios/ or in the
+        # folders listed in MOCK_SERVICENOW_SCENARIOS (os.pathsep-separated).
+        dirs = [home / "scenarios"]
+        dirs += [Path(p) for p in environ.get("MOCK_SERVICENOW_SCENARIOS", "").split(os.pathsep)
+                 if p]
+        values["scenario_dirs"] = tuple(dirs)
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -6,6 +6,9 @@ and fields to the data dictionary. :func:`installers` lists what a new instance 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from mock_servicenow.domain.scenarios import Action
 from mock_servicenow.domain.seed import Installer
 from mock_servicenow.releases import Release
 
@@ -13,3 +16,8 @@ from mock_servicenow.releases import Release
 def installers(release: Release, seed_kind: str) -> tuple[Installer, ...]:
     """App installers for an instance on ``release`` seeded as ``seed_kind``."""
     return ()
+
+
+def scenario_actions() -> Mapping[str, Action]:
+    """Scenario actions the installed apps add to the built-in ones (name -> action)."""
+    return {}

@@ -21,6 +21,7 @@ from mock_servicenow.dictionary.model import (
 from mock_servicenow.dictionary.oauth import OAUTH_TABLES
 from mock_servicenow.dictionary.platform import PLATFORM_TABLES
 from mock_servicenow.dictionary.scoping import SCOPING_TABLES
+from mock_servicenow.dictionary.sso import SSO_TABLES
 from mock_servicenow.dictionary.task import TASK_TABLES
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 TABLES: tuple[Table, ...] = PLATFORM_TABLES + SCOPING_TABLES + TASK_TABLES + OAUTH_TABLES
+TABLES += SSO_TABLES
 EXTENSIONS: tuple[FieldExtension, ...] = ()
 
 

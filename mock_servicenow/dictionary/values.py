@@ -49,16 +49,19 @@ def to_storage(field: Field, value: object) -> object:
         except ValueError:
             try:
                 number = float(text.strip())
-            except ValueError:
-                raise InvalidValue(f"{field.name}: not an integer: {text!r}") from None
-            if number != int(number):
+                if number != int(number):
+                    raise ValueError(text)
+            except (ValueError, OverflowError):  # "abc", "1.5", "inf", "nan"
                 raise InvalidValue(f"{field.name}: not an integer: {text!r}") from None
             return int(number)
     if field.column_type == "REAL":
         try:
-            return float(text.strip())
+            number = float(text.strip())
         except ValueError:
             raise InvalidValue(f"{field.name}: not a number: {text!r}") from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise InvalidValue(f"{field.name}: not a finite number: {text!r}")
+        return number
     return text
 
 

@@ -8,16 +8,20 @@ fast).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import sqlite_utils
 
+from mock_servicenow.domain import scenarios
 from mock_servicenow.domain.clock import ControllableClock
 from mock_servicenow.domain.context import SYSTEM, Context, Platform
+from mock_servicenow.domain.scenarios import BUILTIN_ACTIONS, Action, Scenario
 from mock_servicenow.domain.seed import Installer, seed_instance
 from mock_servicenow.store import rows
 from mock_servicenow.store.db import (
@@ -29,6 +33,7 @@ from mock_servicenow.store.db import (
 from mock_servicenow.store.migrations import MIGRATIONS, apply_migrations
 
 _CLOCK_KEY = "clock"
+_SCENARIOS_KEY = "scenarios"
 
 # Seeded templates by seed inputs, shared by the instances of this process; the backup API
 # reads them under a lock-free read-only use, writes happen only while building.
@@ -53,6 +58,9 @@ class Instance:
     seed_kind: str = "demo"
     admin_password: str = field(default="admin", repr=False)
     installers: tuple[Installer, ...] = ()
+    scenario_dirs: tuple[Path, ...] = ()
+    startup_scenarios: tuple[str, ...] = ()
+    actions: Mapping[str, Action] = field(default_factory=lambda: dict(BUILTIN_ACTIONS))
     _template: sqlite_utils.Database | None = field(default=None, repr=False)
 
     def prepare(self) -> None:
@@ -70,6 +78,8 @@ class Instance:
                 self._copy_template_into(db)
             else:
                 apply_migrations(db, self.platform.dictionary)
+            for name in self.startup_scenarios:
+                self.apply_scenario(db, name)
         finally:
             db.close()
 
@@ -116,10 +126,41 @@ class Instance:
         name (``domain/instances.py``) write their own name into the copied properties."""
 
     def reset(self, db: sqlite_utils.Database) -> float:
-        """Back to the seeded state; returns the seconds it took (``/_emulator/reset``)."""
+        """Back to the seeded state; returns the seconds it took (``/_emulator/reset``).
+
+        Scenarios given at start (``serve --scenario``) are applied again: they are part of
+        what this instance was started as.
+        """
         started = time.perf_counter()
         self._copy_template_into(db)
+        for name in self.startup_scenarios:
+            self.apply_scenario(db, name)
         return time.perf_counter() - started
+
+    def scenarios(self) -> dict[str, Scenario]:
+        """The catalogue this instance knows (built-in plus ``scenario_dirs``)."""
+        return scenarios.catalogue(self.scenario_dirs)
+
+    def apply_scenario(self, db: sqlite_utils.Database, name: str, *,
+                       fix: bool = False) -> Scenario:
+        """Apply a scenario's setup (or, with ``fix``, its documented fix) in one transaction."""
+        scenario = scenarios.find(name, self.scenario_dirs)
+        clock = self.load_clock(db)
+        ctx = self.context(db, clock=clock)
+        with db.atomic():
+            scenarios.run_actions(ctx, scenario.fix_actions if fix else scenario.setup, clock,
+                                  self.actions)
+            rows.set_state(db, _CLOCK_KEY, clock.to_state())
+            applied = [n for n in self.applied_scenarios(db) if n != name]
+            if not fix:
+                applied.append(name)
+            rows.set_state(db, _SCENARIOS_KEY, json.dumps(applied))
+        return scenario
+
+    def applied_scenarios(self, db: sqlite_utils.Database) -> list[str]:
+        """Names of the scenarios applied since the last reset (fixed ones drop out)."""
+        state = rows.get_state(db, _SCENARIOS_KEY)
+        return list(json.loads(state)) if state else []
 
     def load_clock(self, db: sqlite_utils.Database) -> ControllableClock:
         """The instance clock as the control plane last set it."""

@@ -269,9 +269,12 @@ class InstanceRegistry:
         default = self.default
         platform = dataclasses.replace(default.platform, name=name,
                                        ids=IdGenerator(self._random_seed))
+        # Same seed, apps and scenario catalogue as the default instance; startup scenarios
+        # (serve --scenario) are not applied: an instance made by name starts from the seed.
         return NamedInstance(platform=platform, location=location, seed_kind=default.seed_kind,
                              admin_password=default.admin_password,
-                             installers=default.installers, _template=default.template())
+                             installers=default.installers, scenario_dirs=default.scenario_dirs,
+                             actions=default.actions, _template=default.template())
 
 
 def _remove_database_files(path: Path) -> None:

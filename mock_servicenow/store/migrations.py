@@ -72,6 +72,34 @@ def _sessions(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS(name="0005_rate_limit_counters")
+def _rate_limit_counters(db: sqlite_utils.Database) -> None:
+    # Requests per (rule, user, hourly window); see domain/rate_limits.py.
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS _rate_limit_counter (
+            rule TEXT NOT NULL,
+            user TEXT NOT NULL,
+            window_start INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (rule, user, window_start)
+        )"""
+    )
+
+
+@MIGRATIONS(name="01_idp_users")
+def _idp_users(db: sqlite_utils.Database) -> None:
+    # The identity-provider stand-in's own directory (it plays Azure AD, another system):
+    # not a ServiceNow table, so not in the dictionary. Passwords are stored hashed.
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS _idp_user (
+            user_name TEXT PRIMARY KEY,
+            email TEXT NOT NULL,
+            name TEXT NOT NULL,
+            password_hash TEXT NOT NULL
+        )"""
+    )
+
+
 def apply_migrations(db: sqlite_utils.Database, dictionary: Dictionary) -> None:
     """Bring ``db`` to the current schema: named migrations, then :func:`sync_schema`."""
     MIGRATIONS.apply(db)

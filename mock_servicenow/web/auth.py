@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from flask import g, request
 
-from mock_servicenow.domain import identity
+from mock_servicenow.domain import identity, rate_limits
 from mock_servicenow.domain.context import Principal
 from mock_servicenow.errors import NotAuthenticated
 from mock_servicenow.web.context import current_instance, get_ctx
@@ -62,6 +62,65 @@ def authenticate() -> Principal:
         principal = authenticator()
         if principal is not None:
             g.principal = principal
-            get_ctx(principal)
+            ctx = get_ctx(principal)
+            api_name = rest_api_name(request.path)
+            if api_name is not None:
+                rate_limits.enforce(ctx, principal, api_name)
             return principal
     raise not_authenticated()
+
+
+#: REST API names as ``sys_rate_limit_rules.rest_resource`` names them (§1.5), by path prefix.
+_API_NAMES = (
+    ("/api/now/table/", "Table API"),
+    ("/api/now/v1/table/", "Table API"),
+    ("/api/now/v2/table/", "Table API"),
+    ("/api/now/stats/", "Aggregate API"),
+    ("/api/now/v1/stats/", "Aggregate API"),
+    ("/api/now/v1/batch", "Batch API"),
+    ("/api/now/attachment", "Attachment API"),
+)
+
+
+def rest_api_name(path: str) -> str | None:
+    """The REST API a path belongs to (scripted REST APIs: ``/api/<namespace>/...``)."""
+    for prefix, name in _API_NAMES:
+        if path.startswith(prefix):
+            return name
+    if path.startswith("/api/"):
+        parts = path.split("/")
+        return parts[2] if len(parts) > 2 else None
+    return None
+def bearer() -> Principal | None:
+    """OAuth access tokens: ``Authorization: Bearer <token>`` or ``?access_token=<token>``.
+
+    An expired, revoked or unknown token is the 401 envelope (servicenow-behaviour §4.1).
+    """
+    from mock_servicenow.domain import oauth_tokens
+
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        value = header[7:].strip()
+    elif "access_token" in request.args:
+        value = request.args.get("access_token", "")
+    else:
+        return None
+    try:
+        return oauth_tokens.bearer_principal(get_ctx(), value)
+    except NotAuthenticated:
+        raise not_authenticated() from None
+
+
+def session_cookie() -> Principal | None:
+    """A browser session (``glide_session_store``) plus ``X-UserToken: <g_ck>``.
+
+    A cookie without the matching user token gets the 401 envelope (servicenow-behaviour §6).
+    """
+    from mock_servicenow.web import session as browser
+
+    if not browser.has_session_user():
+        return None
+    user = browser.page_user()
+    if user is None or not browser.user_token_matches(request.headers.get("X-UserToken")):
+        raise not_authenticated()
+    return user

@@ -9,12 +9,14 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import re
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, request
 
 from mock_servicenow.domain.clock import ControllableClock, parse_glide
-from mock_servicenow.errors import InvalidRequest, NotAuthorized
+from mock_servicenow.errors import InvalidRequest, NotAuthorized, RecordNotFound
 from mock_servicenow.web.context import current_instance, emulator, get_db
 from mock_servicenow.web.responses import json_response
 
@@ -22,7 +24,8 @@ bp = Blueprint("control_plane", __name__, url_prefix="/_emulator")
 
 
 @bp.before_request
-def _loopback_only() -> None:
+def loopback_only() -> None:
+    """Refuse callers that are not on the loopback interface (unless configured off)."""
     if not emulator().settings.control_plane_loopback_only:
         return
     try:
@@ -31,10 +34,6 @@ def _loopback_only() -> None:
         caller = None
     if caller is None or not caller.is_loopback:
         raise NotAuthorized("The emulator control plane only answers loopback callers")
-
-
-#: The loopback check, for the other control-plane blueprints (faults, instances).
-require_loopback = _loopback_only
 
 
 def json_body() -> dict[str, Any]:
@@ -61,6 +60,7 @@ def info() -> Response:
         "database": instance.location.describe(),
         "seed": instance.seed_kind,
         "clock": instance.load_clock(db).describe(),
+        "scenarios": instance.applied_scenarios(db),
         "tables": instance.table_counts(db),
         # Which process answered: with serve --workers N, tells the workers apart.
         "pid": os.getpid(),
@@ -126,3 +126,27 @@ def clock() -> Response:
 
     # One write transaction: concurrent advances from several workers all count.
     return json_response(instance.update_clock(db, change).describe())
+
+
+#: The OpenAPI documents, kept at the project root (``contracts/``) as the shared truth.
+CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "contracts"
+_CONTRACT_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*\.openapi\.yaml$")
+
+
+@bp.get("/contracts")
+def contracts() -> Response:
+    """The contracts a user can point schemathesis or a code generator at."""
+    names = sorted(p.name for p in CONTRACTS_DIR.glob("*.openapi.yaml"))
+    return json_response({"contracts": [
+        {"name": name, "url": f"{request.host_url.rstrip('/')}/_emulator/contracts/{name}"}
+        for name in names
+    ]})
+
+
+@bp.get("/contracts/<name>")
+def contract(name: str) -> Response:
+    """One contract document, as YAML."""
+    path = CONTRACTS_DIR / name
+    if not _CONTRACT_NAME.match(name) or not path.is_file():
+        raise RecordNotFound(f"no contract named {name!r}", message="No such contract")
+    return Response(path.read_bytes(), content_type="application/yaml")

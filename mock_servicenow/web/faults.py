@@ -44,7 +44,7 @@ DROP_KEY = "mock_servicenow.drop_connection"
 SOCKET_KEYS = ("werkzeug.socket", "gunicorn.socket")
 
 bp = Blueprint("faults", __name__, url_prefix="/_emulator/faults")
-bp.before_request(control_plane.require_loopback)
+bp.before_request(control_plane.loopback_only)
 
 
 @functools.cache

@@ -18,7 +18,7 @@ from mock_servicenow.web.context import emulator
 from mock_servicenow.web.responses import json_response
 
 bp = Blueprint("instances", __name__, url_prefix="/_emulator/instances")
-bp.before_request(control_plane.require_loopback)
+bp.before_request(control_plane.loopback_only)
 
 
 def _port(host: str) -> str | None:

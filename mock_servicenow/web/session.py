@@ -1,8 +1,10 @@
 """Interactive (browser) sessions: who is logged in to the instance's pages.
 
 The session is Flask's signed cookie, named ``glide_session_store`` like the platform's
-(servicenow-behaviour §1.3). It holds the user's sys_id; every page request re-reads the
-user, so deactivating or locking a user ends their sessions at once (§6).
+(servicenow-behaviour §1.3). It holds the user's sys_id and a session id whose server-side
+record (``domain/sso_sessions.py``) must still exist: logout kills copied cookies too, and
+idle sessions time out by the instance clock. Every page request re-reads the user, so
+deactivating or locking a user ends their sessions at once (§6).
 
 Page blueprints (login, consent, app pages) use :func:`page_user` and
 :func:`login_redirect`; the login blueprint uses :func:`log_in` and :func:`log_out`.
@@ -10,15 +12,19 @@ Page blueprints (login, consent, app pages) use :func:`page_user` and
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from urllib.parse import urlencode
 
 from flask import Response, redirect, request, session
 
-from mock_servicenow.domain import identity
+from mock_servicenow.domain import identity, sso_sessions
 from mock_servicenow.domain.context import Principal
 from mock_servicenow.web.context import get_ctx
 
 _USER_KEY = "user_sys_id"
+_SESSION_KEY = "sid"
+_TOKEN_KEY = "g_ck"
 
 
 def page_user() -> Principal | None:
@@ -27,6 +33,9 @@ def page_user() -> Principal | None:
     if not sys_id:
         return None
     ctx = get_ctx()
+    if sso_sessions.session_user(ctx, session.get(_SESSION_KEY)) != sys_id:
+        session.clear()
+        return None
     row = identity.get_user(ctx, sys_id)
     if row is None or not identity.can_authenticate(row):
         session.pop(_USER_KEY, None)
@@ -35,14 +44,18 @@ def page_user() -> Principal | None:
 
 
 def log_in(principal: Principal) -> None:
-    """Start a session for ``principal`` (a fresh session: no fixation)."""
+    """Start a session for ``principal`` (a fresh session and g_ck: no fixation)."""
     session.clear()
+    token = secrets.token_hex(32)
+    session[_SESSION_KEY] = sso_sessions.open_session(get_ctx(), principal.sys_id, token)
     session[_USER_KEY] = principal.sys_id
+    session[_TOKEN_KEY] = token
     session.permanent = False
 
 
 def log_out() -> None:
-    """End the session."""
+    """End the session, server side too."""
+    sso_sessions.close_session(get_ctx(), session.get(_SESSION_KEY))
     session.clear()
 
 
@@ -50,3 +63,46 @@ def login_redirect(login_path: str = "/login.do") -> Response:
     """Send the browser to the login page, coming back to the current URL afterwards."""
     back = request.full_path if request.query_string else request.path
     return redirect(f"{login_path}?{urlencode({'sysparm_goto_url': back})}")
+
+
+# --- user token (g_ck), CSRF and safe redirects (identity) -----------------------------------
+
+
+def user_token() -> str:
+    """This session's ``g_ck``: the ``X-UserToken`` a browser-derived REST call must send and
+    the ``sysparm_ck`` every form posts back (servicenow-behaviour §6). Created on first use."""
+    token = session.get(_TOKEN_KEY)
+    if not token:
+        token = secrets.token_hex(32)
+        session[_TOKEN_KEY] = token
+    return str(token)
+
+
+def user_token_matches(candidate: str | None) -> bool:
+    """Constant-time check of a presented ``X-UserToken`` / ``sysparm_ck``."""
+    expected = session.get(_TOKEN_KEY)
+    if not expected or not candidate:
+        return False
+    return hmac.compare_digest(str(expected).encode(), candidate.encode())
+
+
+def csrf_ok() -> bool:
+    """True when the posted form carries this session's ``sysparm_ck`` (CSRF protection)."""
+    return user_token_matches(request.form.get("sysparm_ck"))
+
+
+def has_session_user() -> bool:
+    """True when the session cookie names a user (valid or not)."""
+    return bool(session.get(_USER_KEY))
+
+
+def safe_goto(target: str | None, default: str = "/navpage.do") -> str:
+    """A same-site path to go to after login/logout; anything else becomes ``default``."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def start_session(principal: Principal) -> None:
+    """Log ``principal`` in (same as :func:`log_in`; kept for the identity blueprints)."""
+    log_in(principal)

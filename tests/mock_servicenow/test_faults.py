@@ -214,3 +214,30 @@ def test_a_glob_over_everything_still_leaves_faults_and_reset_reachable(
     assert snow_client.get("/_emulator/faults").status_code == 200
     assert snow_client.post("/_emulator/reset").status_code == 200
     assert snow_client.get("/_emulator/info").status_code == 200
+
+
+def test_answers_follow_the_contract(snow_client: httpx.Client) -> None:
+    """``contracts/control-plane-infra.openapi.yaml`` describes what the endpoints send."""
+    from pathlib import Path
+
+    import jsonschema
+    import yaml
+
+    contract = yaml.safe_load((Path(__file__).resolve().parents[2] / "contracts"
+                               / "control-plane-infra.openapi.yaml").read_text())
+    schemas = contract["components"]["schemas"]
+
+    def check(value: object, schema: dict[str, object]) -> None:
+        # these component schemas hold no $ref: validate against them directly
+        jsonschema.Draft202012Validator(schema).validate(value)
+
+    rule = _add(snow_client, method="get", path="/x*", action="rate_limit", retry_after=1)
+    check(rule, schemas["FaultRule"])
+    check(snow_client.get("/_emulator/faults").json()["faults"][0], schemas["FaultRule"])
+    bad = snow_client.post("/_emulator/faults", json={"path": "/x", "action": "nope"})
+    check(bad.json(), schemas["Error"])
+    created = snow_client.post("/_emulator/instances", json={"name": "contract"}).json()
+    created.pop("elapsed_ms")
+    check(created, schemas["Instance"])
+    for entry in snow_client.get("/_emulator/instances").json()["instances"]:
+        check(entry, schemas["Instance"])

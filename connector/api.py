@@ -1,0 +1,686 @@
+"""The library API behind ``snow-connector``: :class:`Connector`.
+
+One method per CLI command; the CLI only parses arguments and prints what these return. Every
+failure is a :class:`~connector.errors.ConnectorError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import ssl
+import time
+import webbrowser
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+from authlib.common.security import generate_token
+
+from .auth import (
+    REVOKE_PATH,
+    InstanceAuth,
+    authorization_request,
+    code_from_callback,
+    send_token_request,
+    token_request,
+)
+from .client import ServiceNowClient, hint_for, value_of
+from .errors import (
+    AuthenticationError,
+    ConnectorError,
+    InvalidInput,
+    NotConnected,
+    NotProvisioned,
+    ReauthorizationRequired,
+    ServiceNowAPIError,
+    TransportError,
+    UnsupportedInstance,
+)
+from .graph import ActionSet, load_actions
+from .loopback import LoopbackReceiver, RedirectReceiver
+from .mapping import TABLES, build_task, to_payload
+from .retry import IDEMPOTENT, RetryTransport
+from .settings import ConnectorSettings
+from .store import ConnectorState, Credentials, Store, TrackedTicket
+
+#: Release families, oldest first (servicenow-behaviour §8); the integration needs Kingston+.
+RELEASE_FAMILIES: tuple[str, ...] = (
+    "aspen", "berlin", "calgary", "dublin", "eureka", "fuji", "geneva", "helsinki", "istanbul",
+    "jakarta", "kingston", "london", "madrid", "newyork", "orlando", "paris", "quebec", "rome",
+    "sandiego", "tokyo", "utah", "vancouver", "washingtondc", "xanadu", "yokohama", "zurich",
+    "australia",
+)
+MINIMUM_RELEASE = "kingston"
+
+#: Out-of-box state labels (servicenow-behaviour §7.3, §7.4): the defaults of the cards.
+DEFAULT_STATE_NAMES: dict[str, dict[str, str]] = {
+    "change_request": {"-5": "New", "-4": "Assess", "-3": "Authorize", "-2": "Scheduled",
+                       "-1": "Implement", "0": "Review", "3": "Closed", "4": "Canceled"},
+    "incident": {"1": "New", "2": "In Progress", "3": "On Hold", "6": "Resolved",
+                 "7": "Closed", "8": "Canceled"},
+}
+CARD_TITLES = {"change_request": "Change management", "incident": "Incident management"}
+#: Every correlation id the connector writes starts with this (see mapping.correlation_id).
+CORRELATION_PREFIX = "m365ss:"
+TICKET_FIELDS = ("sys_id,number,state,priority,short_description,due_date,correlation_id,"
+                 "sys_updated_on,x_mioms_m365ticket_control_id")
+#: Tenant used when neither the Graph data nor the caller names one.
+DEFAULT_TENANT_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def normalize_instance_url(instance: str) -> str:
+    """``dev12345`` -> ``https://dev12345.service-now.com``; URLs keep their scheme and host."""
+    value = instance.strip().rstrip("/")
+    if not value:
+        raise InvalidInput("an instance URL is required (--instance)")
+    if "://" not in value:
+        value = f"https://{value}.service-now.com" if "." not in value else f"https://{value}"
+    url = httpx.URL(value)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise InvalidInput(f"{instance!r} is not an instance URL")
+    return str(url.copy_with(path="", query=None, fragment=None)).rstrip("/")
+
+
+def release_family(glide_war: str) -> str | None:
+    """``glide-washingtondc-12-20-2023__patch9-....zip`` -> ``washingtondc`` (§8).
+
+    ``None`` when the value does not have the ``glide-<family>-`` shape. A family name not in
+    :data:`RELEASE_FAMILIES` is returned as is: it is most likely a release newer than this
+    list.
+    """
+    match = re.match(r"glide-([a-z]+)-", glide_war.strip().lower())
+    return match.group(1) if match else None
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A ticket created by the connector, as last synced."""
+
+    table: str
+    number: str
+    sys_id: str
+    state: str
+    state_name: str
+    priority: str
+    short_description: str
+    due_date: str
+    control_id: str
+    correlation_id: str
+    sys_updated_on: str
+    #: False when ``share`` found an existing ticket for the action instead of creating one.
+    created: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form (``--json``)."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class Status:
+    """What ``status`` reports. Secrets are reported as held or not, never shown."""
+
+    connected: bool
+    provisioned: bool
+    reauthorization_required: bool
+    instance_url: str | None = None
+    client_id: str | None = None
+    release: str | None = None
+    connected_by: str | None = None
+    secrets: dict[str, bool] = field(default_factory=dict)
+    problem: str | None = None
+    hint: str | None = None
+
+    @property
+    def summary(self) -> str:
+        """``not connected`` | ``reauthorization required`` | ``connected, not provisioned``
+        | ``connected and provisioned`` | ``connected, instance unreachable``."""
+        if not self.connected:
+            return "not connected"
+        if self.reauthorization_required:
+            return "reauthorization required"
+        if self.problem:
+            return f"connected, {self.problem}"
+        return "connected and provisioned" if self.provisioned else "connected, not provisioned"
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form (``--json``)."""
+        data = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        data["summary"] = self.summary
+        return data
+
+
+@dataclass(frozen=True)
+class CardLine:
+    """One state on a card."""
+
+    value: str
+    name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Card:
+    """A change-management or incident-management card (counts by state)."""
+
+    table: str
+    title: str
+    total: int
+    states: tuple[CardLine, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form (``--json``)."""
+        return {"table": self.table, "title": self.title, "total": self.total,
+                "states": [{"value": s.value, "name": s.name, "count": s.count}
+                           for s in self.states]}
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What a ``sync`` pulled."""
+
+    pulled: int
+    changed: int
+    tickets: int
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form (``--json``)."""
+        return {"pulled": self.pulled, "changed": self.changed, "tickets": self.tickets}
+
+
+@dataclass(frozen=True)
+class DisconnectResult:
+    """What ``disconnect`` did; ``was_connected`` is False for a harmless second call."""
+
+    was_connected: bool
+    connection_removed: bool = False
+    tokens_revoked: bool = False
+    warnings: tuple[str, ...] = ()
+
+
+Progress = Callable[[int, int | None], None]
+
+
+class Connector:
+    """The Microsoft 365 side of the integration, for one connector home.
+
+    ``transport`` is any httpx transport (``MockTransport`` in unit tests, ``WSGITransport``
+    against an in-process instance); ``open_url`` opens the authorize URL (default: the
+    desktop browser when there is one); ``receiver`` receives the redirect (default: a
+    loopback listener on the redirect URI); ``clock`` (epoch seconds) and ``sleep`` are
+    injectable so tests never wait.
+    """
+
+    def __init__(self, settings: ConnectorSettings, *,
+                 transport: httpx.BaseTransport | None = None,
+                 open_url: Callable[[str], object] | None = None,
+                 receiver: Callable[[], RedirectReceiver] | None = None,
+                 clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep,
+                 rng: random.Random | None = None,
+                 initiated_by: str = "") -> None:
+        self.settings = settings
+        self.store = Store(settings.home)
+        self._transport = transport
+        self._open_url = open_url if open_url is not None else _open_in_browser
+        self._receiver = receiver if receiver is not None else LoopbackReceiver
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self.initiated_by = initiated_by
+
+    # plumbing ---------------------------------------------------------------------------
+    def _inner_transport(self, ca_bundle: str | None) -> tuple[httpx.BaseTransport, bool]:
+        if self._transport is not None:
+            return self._transport, False
+        verify: ssl.SSLContext | bool = True
+        if ca_bundle:
+            try:
+                verify = ssl.create_default_context(cafile=ca_bundle)
+            except (OSError, ssl.SSLError) as exc:
+                raise InvalidInput(f"cannot use CA bundle {ca_bundle}: {exc}") from exc
+        return httpx.HTTPTransport(verify=verify), True
+
+    @contextmanager
+    def _http(self, instance_url: str, ca_bundle: str | None,
+              auth: httpx.Auth | None = None) -> Iterator[httpx.Client]:
+        inner, owned = self._inner_transport(ca_bundle)
+        transport = RetryTransport(inner, self.settings.retry, sleep=self._sleep, rng=self._rng)
+        client = httpx.Client(base_url=instance_url, transport=transport, auth=auth,
+                              timeout=self.settings.timeout)
+        try:
+            yield client
+        finally:
+            # Closing the client closes the transport chain: only do that to what we built.
+            if owned:
+                client.close()
+
+    def _credentials(self) -> Credentials:
+        credentials = self.store.load_credentials()
+        if credentials is None:
+            raise NotConnected("not connected to a ServiceNow instance")
+        return credentials
+
+    def _persist_tokens(self, credentials: Credentials) -> None:
+        self.store.save_credentials(credentials)
+
+    def _mark_reauthorization_required(self) -> None:
+        state = self.store.load_state()
+        state.reauthorization_required = True
+        self.store.save_state(state)
+
+    @contextmanager
+    def _api(self, credentials: Credentials | None = None,
+             persist: bool = True) -> Iterator[ServiceNowClient]:
+        creds = credentials or self._credentials()
+        auth = InstanceAuth(
+            creds,
+            on_tokens=self._persist_tokens if persist else (lambda _c: None),
+            on_refresh_refused=self._mark_reauthorization_required if persist
+            else (lambda: None),
+            clock=self._clock, leeway=self.settings.refresh_leeway)
+        with self._http(creds.instance_url, creds.ca_bundle, auth) as http:
+            yield ServiceNowClient(http)
+
+    # connect ----------------------------------------------------------------------------
+    def connect_with_password(self, instance: str, client_id: str, client_secret: str,
+                              username: str, password: str, *,
+                              ca_bundle: str | None = None) -> Status:
+        """Connect with the resource-owner password grant (automation)."""
+        instance_url = normalize_instance_url(instance)
+        _require(client_id=client_id, client_secret=client_secret, username=username,
+                 password=password)
+        with self._http(instance_url, ca_bundle) as http:
+            token = send_token_request(
+                http, token_request(instance_url, "password", client_id, client_secret,
+                                    username=username, password=password),
+                "password", self._clock)
+        return self._finish_connect(instance_url, client_id, client_secret, token, ca_bundle)
+
+    def connect_with_browser(self, instance: str, client_id: str, client_secret: str, *,
+                             ca_bundle: str | None = None,
+                             announce: Callable[[str], None] = lambda _url: None,
+                             open_browser: bool = True) -> Status:
+        """Connect with the authorization-code flow.
+
+        Listens on the redirect URI, calls ``announce`` with the authorize URL (the CLI prints
+        it), opens it (unless ``open_browser`` is false), waits for the redirect, checks
+        ``state`` and exchanges the code.
+        """
+        instance_url = normalize_instance_url(instance)
+        _require(client_id=client_id, client_secret=client_secret)
+        state = generate_token(32)
+        request = authorization_request(instance_url, client_id, self.settings.redirect_uri,
+                                        state)
+        receiver = self._receiver()
+        receiver.start(request.redirect_uri)
+        announce(request.url)
+        if open_browser:
+            try:
+                self._open_url(request.url)
+            except Exception:  # noqa: BLE001 - no browser is fine: the URL was announced
+                pass
+        callback = receiver.wait()
+        code = code_from_callback(callback, state)
+        with self._http(instance_url, ca_bundle) as http:
+            token = send_token_request(
+                http, token_request(instance_url, "authorization_code", client_id,
+                                    client_secret, code=code,
+                                    redirect_uri=request.redirect_uri),
+                "authorization_code", self._clock)
+        return self._finish_connect(instance_url, client_id, client_secret, token, ca_bundle)
+
+    def _finish_connect(self, instance_url: str, client_id: str, client_secret: str,
+                        token: dict[str, Any], ca_bundle: str | None) -> Status:
+        expires_at = token.get("expires_at")
+        credentials = Credentials(
+            instance_url=instance_url, client_id=client_id, client_secret=client_secret,
+            access_token=str(token["access_token"]),
+            refresh_token=str(token["refresh_token"]) if token.get("refresh_token") else None,
+            expires_at=float(expires_at) if expires_at is not None else None,
+            ca_bundle=ca_bundle)
+        # Check the instance before storing anything: nothing is kept for an instance that
+        # cannot host the integration.
+        with self._api(credentials, persist=False) as api:
+            release = self._check_instance(api)
+        state = self.store.load_state()
+        if state.instance_url != instance_url:
+            state = ConnectorState(state_names=state.state_names)
+        state.instance_url = instance_url
+        state.reauthorization_required = False
+        state.release = release or ""
+        self.store.save_credentials(credentials)
+        self.store.save_state(state)
+        return self.status()
+
+    def _check_instance(self, api: ServiceNowClient) -> str | None:
+        try:
+            glide_war = api.glide_war()
+        except ServiceNowAPIError:
+            glide_war = None  # property not readable by this user: cannot tell, go on
+        family = release_family(glide_war) if glide_war else None
+        # An unknown family name is taken for a release newer than our list, not refused.
+        if family in RELEASE_FAMILIES and \
+                RELEASE_FAMILIES.index(family) < RELEASE_FAMILIES.index(MINIMUM_RELEASE):
+            raise UnsupportedInstance(
+                f"the instance runs ServiceNow {family.capitalize()}; the Microsoft 365 "
+                "ticketing integration needs Kingston or later: upgrade the instance",
+                hint="upgrade the instance to Kingston or later (not fixable in place)")
+        try:
+            scope = api.app_scope()
+        except ServiceNowAPIError as exc:
+            raise UnsupportedInstance(
+                f"cannot check whether the app is installed: {exc}", hint=exc.hint) from exc
+        if scope is None:
+            raise UnsupportedInstance(
+                "the Microsoft 365 Ticketing Connector app (x_mioms_m365ticket) is not installed "
+                "on the instance: install it and complete its installation checklist",
+                hint="install the app from the ServiceNow Store, then run its checklist")
+        if value_of(scope.get("active")) == "false":
+            raise UnsupportedInstance(
+                "the Microsoft 365 Ticketing Connector app is installed but inactive: "
+                "activate it on the instance")
+        return family
+
+    # status / authorize -------------------------------------------------------------------
+    def status(self) -> Status:
+        """Connection state, asking the instance (the app's ``GET /connection``)."""
+        credentials = self.store.load_credentials()
+        state = self.store.load_state()
+        if credentials is None:
+            return Status(connected=False, provisioned=False, reauthorization_required=False,
+                          hint="run `snow-connector connect`")
+        secrets = {"client_secret": bool(credentials.client_secret),
+                   "access_token": bool(credentials.access_token),
+                   "refresh_token": bool(credentials.refresh_token)}
+        base = Status(connected=True, provisioned=state.provisioned,
+                      reauthorization_required=False, instance_url=credentials.instance_url,
+                      client_id=credentials.client_id, release=state.release or None,
+                      secrets=secrets)
+        try:
+            with self._api(credentials) as api:
+                connection = api.get_connection()
+        except ReauthorizationRequired as exc:
+            return replace(base, reauthorization_required=True, hint=exc.hint)
+        except ServiceNowAPIError as exc:
+            return replace(base, problem=f"the instance answered {exc.status}: {exc.message}",
+                           hint=exc.hint or hint_for(exc.status, exc.message, exc.detail))
+        except TransportError as exc:
+            return replace(base, problem="instance unreachable", hint=str(exc))
+        provisioned = connection.get("status") == "connected"
+        state = self.store.load_state()  # the auth flow may have changed it
+        if state.provisioned != provisioned or state.reauthorization_required:
+            state.provisioned = provisioned
+            state.reauthorization_required = False
+            self.store.save_state(state)
+        return replace(base, provisioned=provisioned,
+                       connected_by=value_of(connection.get("connected_by")) or None,
+                       hint=None if provisioned else NotProvisioned.hint)
+
+    def authorize(self, tenant_id: str | None = None) -> Status:
+        """The provisioning step: register with the app's connection endpoint."""
+        credentials = self._credentials()
+        state = self.store.load_state()
+        tenant = (tenant_id or state.tenant_id or _sample_tenant()).strip()
+        with self._api(credentials) as api:
+            api.create_connection(tenant, credentials.client_id)
+        state = self.store.load_state()
+        state.provisioned = True
+        state.tenant_id = tenant
+        self.store.save_state(state)
+        return self.status()
+
+    def _require_provisioned(self, api: ServiceNowClient) -> None:
+        connection = api.get_connection()
+        state = self.store.load_state()
+        provisioned = connection.get("status") == "connected"
+        if state.provisioned != provisioned:
+            state.provisioned = provisioned
+            self.store.save_state(state)
+        if not provisioned:
+            raise NotProvisioned("the connection is not provisioned on the instance yet")
+
+    # actions / share ----------------------------------------------------------------------
+    def actions(self, files: Sequence[Path | str] = ()) -> ActionSet:
+        """Improvement actions from Graph exports, or the built-in sample set."""
+        return load_actions(files)
+
+    def share(self, action_id: str, *, ticket_type: str, priority: str | None,
+              due: str | dt.date | None, name: str | None = None,
+              description: str | None = None, category: str | None = None,
+              files: Sequence[Path | str] = ()) -> Ticket:
+        """Create (or find) the change request or incident for an action.
+
+        Idempotent: the action's correlation id is looked up first (in both tables); a lost
+        create answer is resolved by the same lookup before anything is sent again.
+        """
+        if ticket_type not in TABLES:
+            raise InvalidInput(f"ticket type {ticket_type!r} is not one of: change, incident")
+        action_set = self.actions(files)
+        try:
+            action = action_set.get(action_id)
+        except InvalidInput:
+            if name is None or description is None:
+                raise InvalidInput(
+                    f"no improvement action with id {action_id!r}; to share your own action "
+                    "give both --name and --description") from None
+            action = None
+        state = self.store.load_state()
+        tenant = (action.tenant_id if action and action.tenant_id else
+                  state.tenant_id or _sample_tenant())
+        today = dt.datetime.fromtimestamp(self._clock(), dt.UTC).date()
+        task = build_task(action=action, control_id=action.id if action else action_id,
+                          tenant_id=tenant, initiated_by=self.initiated_by or "unknown",
+                          priority=priority, due=due, today=today, name=name,
+                          description=description, category=category)
+        table = TABLES[ticket_type]
+        payload = to_payload(task, ticket_type)
+        credentials = self._credentials()
+        with self._api(credentials) as api:
+            self._require_provisioned(api)
+            existing = self._lookup(api, task.correlation_id)
+            if existing is not None:
+                return self._track(existing[0], existing[1], created=False)
+            try:
+                record = api.create_record(table, payload)
+            except (TransportError, ServiceNowAPIError) as exc:
+                if isinstance(exc, ServiceNowAPIError) and exc.status not in (500, 502, 504):
+                    raise
+                # The answer was lost: did the instance create it? Ask, do not re-POST blindly.
+                found = self._lookup(api, task.correlation_id)
+                if found is not None:
+                    return self._track(found[0], found[1], created=True)
+                record = api.create_record(table, payload)
+        return self._track(table, record, created=True)
+
+    def _lookup(self, api: ServiceNowClient,
+                correlation: str) -> tuple[str, dict[str, Any]] | None:
+        for table in TABLES.values():
+            row = api.find_one(table, f"correlation_id={correlation}^ORDERBYsys_created_on",
+                               fields=TICKET_FIELDS)
+            if row is not None:
+                return table, row
+        return None
+
+    def _track(self, table: str, row: dict[str, Any], *, created: bool) -> Ticket:
+        state = self.store.load_state()
+        tracked = _tracked(table, row)
+        state.tickets[tracked.sys_id] = tracked
+        self.store.save_state(state)
+        return self._ticket(tracked, state, created=created)
+
+    def _ticket(self, tracked: TrackedTicket, state: ConnectorState,
+                created: bool = True) -> Ticket:
+        return Ticket(table=tracked.table, number=tracked.number, sys_id=tracked.sys_id,
+                      state=tracked.state,
+                      state_name=self.state_name(tracked.table, tracked.state, state),
+                      priority=tracked.priority, short_description=tracked.short_description,
+                      due_date=tracked.due_date, control_id=tracked.control_id,
+                      correlation_id=tracked.correlation_id,
+                      sys_updated_on=tracked.sys_updated_on, created=created)
+
+    # tracking ------------------------------------------------------------------------------
+    def tickets(self) -> list[Ticket]:
+        """Tickets the connector created, as of the last share or sync (no request)."""
+        state = self.store.load_state()
+        rows = sorted(state.tickets.values(), key=lambda t: (t.table, t.number))
+        return [self._ticket(t, state) for t in rows]
+
+    def sync(self, progress: Progress | None = None) -> SyncResult:
+        """Pull changes to the connector's tickets since the last sync.
+
+        Per table: ``correlation_idSTARTSWITHm365ss:^sys_updated_on>=<watermark>
+        ^ORDERBYsys_updated_on^ORDERBYsys_id``, paged. ``>=`` re-reads the rows of the
+        watermark's second (updates within one second would otherwise be missed); re-reading
+        is harmless.
+        """
+        state = self.store.load_state()
+        pulled = changed = 0
+        with self._api() as api:
+            for table in TABLES.values():
+                watermark = state.watermarks.get(table, "")
+                query = f"correlation_idSTARTSWITH{CORRELATION_PREFIX}"
+                if watermark:
+                    query += f"^sys_updated_on>={watermark}"
+                query += "^ORDERBYsys_updated_on^ORDERBYsys_id"
+                done = 0
+                for row, total in api.iter_records(table, query=query, fields=TICKET_FIELDS,
+                                                   page_size=self.settings.page_size):
+                    tracked = _tracked(table, row)
+                    before = state.tickets.get(tracked.sys_id)
+                    if before != tracked:
+                        changed += 1
+                    state.tickets[tracked.sys_id] = tracked
+                    if tracked.sys_updated_on > state.watermarks.get(table, ""):
+                        state.watermarks[table] = tracked.sys_updated_on
+                    done += 1
+                    pulled += 1
+                    if progress is not None:
+                        progress(done, total)
+                # Saved per table so an interrupted sync keeps what it already pulled.
+                self.store.save_state(state)
+        return SyncResult(pulled=pulled, changed=changed, tickets=len(state.tickets))
+
+    def cards(self) -> list[Card]:
+        """Change-management and incident-management counts by state (one request per card)."""
+        state = self.store.load_state()
+        cards = []
+        with self._api() as api:
+            self._require_provisioned(api)
+            for table in TABLES.values():
+                counts = api.count_by(table, "state",
+                                      query=f"correlation_idSTARTSWITH{CORRELATION_PREFIX}")
+                values = list(DEFAULT_STATE_NAMES[table])
+                values += [v for v in state.state_names.get(table, {}) if v not in values]
+                values += [v for v in counts if v not in values]
+                lines = tuple(CardLine(value=v, name=self.state_name(table, v, state),
+                                       count=counts.get(v, 0)) for v in values)
+                cards.append(Card(table=table, title=CARD_TITLES[table],
+                                  total=sum(counts.values()), states=lines))
+        return cards
+
+    def state_name(self, table: str, value: str, state: ConnectorState | None = None) -> str:
+        """The admin's name for a state value, else the platform's default label."""
+        current = state or self.store.load_state()
+        custom = current.state_names.get(table, {})
+        return custom.get(value) or DEFAULT_STATE_NAMES.get(table, {}).get(value) or value
+
+    def set_state_name(self, ticket_type: str, value: str, name: str) -> dict[str, str]:
+        """Customize the name shown for a state value (``states set``)."""
+        if ticket_type not in TABLES:
+            raise InvalidInput(f"ticket type {ticket_type!r} is not one of: change, incident")
+        if not re.fullmatch(r"-?\d{1,6}", value.strip()):
+            raise InvalidInput(f"state value {value!r} is not a ServiceNow state value "
+                               "(an integer such as -5, 1 or 7)")
+        clean = " ".join(name.split())
+        if not clean or len(clean) > 40:
+            raise InvalidInput("a state name must have 1 to 40 characters")
+        table = TABLES[ticket_type]
+        state = self.store.load_state()
+        state.state_names.setdefault(table, {})[value.strip()] = clean
+        self.store.save_state(state)
+        return dict(state.state_names[table])
+
+    # disconnect ----------------------------------------------------------------------------
+    def disconnect(self) -> DisconnectResult:
+        """Remove the app's connection record, revoke the tokens, delete the stored secrets.
+
+        Remote steps are best effort (an unreachable or already-revoked instance must not
+        keep secrets on disk); what failed is reported in ``warnings``. A second call does
+        nothing and succeeds.
+        """
+        credentials = self.store.load_credentials()
+        if credentials is None:
+            return DisconnectResult(was_connected=False)
+        warnings: list[str] = []
+        removed = revoked = False
+        try:
+            with self._api(credentials, persist=False) as api:
+                api.delete_connection()
+            removed = True
+        except ConnectorError as exc:
+            warnings.append(f"could not remove the app's connection record: {exc}")
+        try:
+            with self._http(credentials.instance_url, credentials.ca_bundle) as http:
+                for token in (credentials.access_token, credentials.refresh_token):
+                    if token:
+                        self._revoke(http, credentials, token)
+            revoked = True
+        except ConnectorError as exc:
+            warnings.append(f"could not revoke the tokens: {exc}")
+        self.store.delete_credentials()
+        state = self.store.load_state()
+        state.provisioned = False
+        state.reauthorization_required = False
+        self.store.save_state(state)
+        return DisconnectResult(was_connected=True, connection_removed=removed,
+                                tokens_revoked=revoked, warnings=tuple(warnings))
+
+    def _revoke(self, http: httpx.Client, credentials: Credentials, token: str) -> None:
+        # servicenow-behaviour §4.3: no authentication needed; the token goes in the form body
+        # (RFC 7009) rather than the URL, where proxies and access logs would keep it. The
+        # client id/secret are sent too, for instances that authenticate the client.
+        request = httpx.Request(
+            "POST", credentials.instance_url + REVOKE_PATH,
+            data={"token": token, "client_id": credentials.client_id,
+                  "client_secret": credentials.client_secret},
+            extensions={IDEMPOTENT: True})
+        try:
+            response = http.send(request)
+        except httpx.TransportError as exc:
+            raise TransportError(f"revocation request failed ({type(exc).__name__})") from exc
+        if response.status_code >= 400:
+            raise AuthenticationError(f"the instance refused the revocation "
+                                      f"(HTTP {response.status_code})")
+
+
+def _tracked(table: str, row: dict[str, Any]) -> TrackedTicket:
+    return TrackedTicket(
+        table=table, sys_id=value_of(row.get("sys_id")), number=value_of(row.get("number")),
+        correlation_id=value_of(row.get("correlation_id")),
+        control_id=value_of(row.get("x_mioms_m365ticket_control_id")),
+        short_description=value_of(row.get("short_description")),
+        state=value_of(row.get("state")), priority=value_of(row.get("priority")),
+        due_date=value_of(row.get("due_date")),
+        sys_updated_on=value_of(row.get("sys_updated_on")))
+
+
+def _require(**values: str) -> None:
+    missing = [name.replace("_", "-") for name, value in values.items() if not value]
+    if missing:
+        raise InvalidInput("missing: " + ", ".join("--" + m for m in missing))
+
+
+def _sample_tenant() -> str:
+    for action in load_actions().actions:
+        if action.tenant_id:
+            return action.tenant_id
+    return DEFAULT_TENANT_ID
+
+
+def _open_in_browser(url: str) -> bool:
+    return webbrowser.open(url)

@@ -1,0 +1,254 @@
+"""``snow-connector``: a thin command line over :class:`connector.api.Connector`.
+
+Commands and options are fixed (ARCHITECTURE §2). Exit status 0 on success; otherwise 1 with
+a one-line reason on stderr (2 for usage errors, from argparse). Secrets are never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from .api import Card, Connector, Status, Ticket
+from .errors import ConnectorError, InvalidInput
+from .mapping import PRIORITIES
+from .settings import ConnectorSettings
+
+ConnectorFactory = Callable[[ConnectorSettings], Connector]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="snow-connector",
+        description="Share Microsoft Secure Score improvement actions with ServiceNow as "
+                    "change requests or incidents, and track them.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def read_command(name: str, help_text: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=help_text)
+        command.add_argument("--json", action="store_true", help="print JSON")
+        return command
+
+    connect = read_command("connect", "connect to an instance over OAuth")
+    connect.add_argument("--instance", required=True, help="instance URL (or name)")
+    connect.add_argument("--client-id", required=True)
+    connect.add_argument("--client-secret", help="default: $SNOW_CONNECTOR_CLIENT_SECRET")
+    connect.add_argument("--ca-bundle", help="CA bundle to verify the instance's certificate")
+    connect.add_argument("--username", help="use the password grant as this user (automation)")
+    connect.add_argument("--password", help="default: $SNOW_CONNECTOR_PASSWORD, else a prompt")
+    connect.add_argument("--no-browser", action="store_true",
+                         help="only print the authorize URL, do not open a browser")
+
+    read_command("status", "connection, provisioning and token state")
+    authorize = read_command("authorize", "provision the connection (the app's Authorize)")
+    authorize.add_argument("--tenant-id", help="Microsoft 365 tenant id to register")
+
+    actions = read_command("actions", "list Secure Score improvement actions")
+    actions.add_argument("--file", action="append", default=[], metavar="GRAPH_JSON",
+                         help="Graph secureScoreControlProfiles export (repeat for pages)")
+
+    share = read_command("share", "share an action as a change request or an incident")
+    share.add_argument("action_id", metavar="ACTION_ID")
+    share.add_argument("--file", action="append", default=[], metavar="GRAPH_JSON")
+    share.add_argument("--type", required=True, choices=("change", "incident"))
+    share.add_argument("--priority", required=True, choices=PRIORITIES)
+    share.add_argument("--due", required=True, metavar="YYYY-MM-DD")
+    share.add_argument("--name", metavar="TEXT")
+    share.add_argument("--description", metavar="TEXT")
+    share.add_argument("--category", metavar="CATEGORY",
+                       help="devices|data|apps|identity|infrastructure (default: the action's)")
+
+    read_command("tickets", "tickets the connector created")
+    read_command("cards", "change and incident cards: counts by state")
+    read_command("sync", "pull the state of the connector's tickets")
+
+    states = sub.add_parser("states", help="customize state names")
+    states_sub = states.add_subparsers(dest="states_command", required=True, metavar="ACTION")
+    states_set = states_sub.add_parser("set", help="name a state value")
+    states_set.add_argument("--json", action="store_true", help="print JSON")
+    states_set.add_argument("ticket_type", choices=("change", "incident"))
+    states_set.add_argument("value", metavar="VALUE")
+    states_set.add_argument("name", metavar="NAME")
+
+    read_command("disconnect", "revoke tokens, remove the connection, delete secrets")
+    return parser
+
+
+class _ProgressBar:
+    """A stderr progress bar for long syncs (only drawn when more than one page)."""
+
+    def __init__(self, stream: TextIO, threshold: int) -> None:
+        self.stream = stream
+        self.threshold = threshold
+        self.drawn = False
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if total is None or total <= self.threshold:
+            return
+        width = 30
+        filled = int(width * min(done, total) / total)
+        self.stream.write(f"\rsync [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        self.drawn = True
+        if done >= total:
+            self.stream.write("\n")
+            self.drawn = False
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.drawn = False
+
+
+def _print_status(status: Status, out: TextIO) -> None:
+    out.write(f"status: {status.summary}\n")
+    if status.connected:
+        out.write(f"instance: {status.instance_url}\n")
+        out.write(f"client id: {status.client_id}\n")
+        if status.release:
+            out.write(f"release: {status.release}\n")
+        if status.connected_by:
+            out.write(f"connected by: {status.connected_by}\n")
+        held = ", ".join(f"{name} {'held' if ok else 'missing'}"
+                         for name, ok in status.secrets.items())
+        out.write(f"secrets: {held}\n")
+    if status.hint:
+        out.write(f"hint: {status.hint}\n")
+
+
+def _print_tickets(tickets: Sequence[Ticket], out: TextIO) -> None:
+    if not tickets:
+        out.write("no tickets yet: share an action with `snow-connector share`\n")
+        return
+    for t in tickets:
+        out.write(f"{t.number}\t{t.table}\t{t.state_name}\tdue {t.due_date or '-'}\t"
+                  f"{t.control_id}\t{t.short_description}\n")
+
+
+def _print_cards(cards: Sequence[Card], out: TextIO) -> None:
+    for card in cards:
+        out.write(f"{card.title} ({card.total})\n")
+        for line in card.states:
+            out.write(f"  {line.name:<24} {line.count}\n")
+
+
+def _emit(data: Any, out: TextIO) -> None:
+    out.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def _run(args: argparse.Namespace, connector: Connector, out: TextIO, err: TextIO) -> None:
+    command = args.command
+    as_json = getattr(args, "json", False)
+    if command == "connect":
+        secret = args.client_secret or os.environ.get("SNOW_CONNECTOR_CLIENT_SECRET", "")
+        if not secret:
+            raise InvalidInput("missing --client-secret (or $SNOW_CONNECTOR_CLIENT_SECRET)")
+        if args.username:
+            password = args.password or os.environ.get("SNOW_CONNECTOR_PASSWORD") or \
+                getpass.getpass(f"password for {args.username}: ")
+            status = connector.connect_with_password(args.instance, args.client_id, secret,
+                                                     args.username, password,
+                                                     ca_bundle=args.ca_bundle)
+        else:
+            if args.password:
+                raise InvalidInput("--password needs --username")
+            def announce(url: str) -> None:
+                err.write(f"open this URL to authorize (waiting for the redirect):\n{url}\n")
+                err.flush()
+
+            status = connector.connect_with_browser(
+                args.instance, args.client_id, secret, ca_bundle=args.ca_bundle,
+                announce=announce, open_browser=not args.no_browser)
+        _emit(status.to_json(), out) if as_json else _print_status(status, out)
+    elif command == "status":
+        status = connector.status()
+        _emit(status.to_json(), out) if as_json else _print_status(status, out)
+    elif command == "authorize":
+        status = connector.authorize(args.tenant_id)
+        _emit(status.to_json(), out) if as_json else _print_status(status, out)
+    elif command == "actions":
+        action_set = connector.actions(args.file)
+        if as_json:
+            _emit({"actions": [a.to_json() for a in action_set.actions],
+                   "incomplete": action_set.incomplete}, out)
+        else:
+            for a in action_set.actions:
+                out.write(f"{a.id}\t{a.category or '?'}\t{a.title}\n")
+            if action_set.incomplete:
+                err.write("note: the last page has an @odata.nextLink; pass the next page "
+                          "with another --file\n")
+    elif command == "share":
+        ticket = connector.share(args.action_id, ticket_type=args.type, priority=args.priority,
+                                 due=args.due, name=args.name, description=args.description,
+                                 category=args.category, files=args.file)
+        if as_json:
+            _emit(ticket.to_json(), out)
+        else:
+            out.write(f"{ticket.number}\n")
+            if not ticket.created:
+                err.write(f"already shared: {ticket.number} exists for this action\n")
+    elif command == "tickets":
+        tickets = connector.tickets()
+        _emit([t.to_json() for t in tickets], out) if as_json else _print_tickets(tickets, out)
+    elif command == "cards":
+        cards = connector.cards()
+        _emit([c.to_json() for c in cards], out) if as_json else _print_cards(cards, out)
+    elif command == "sync":
+        bar = _ProgressBar(err, connector.settings.page_size)
+        try:
+            result = connector.sync(progress=bar)
+        finally:
+            bar.finish()
+        if as_json:
+            _emit(result.to_json(), out)
+        else:
+            out.write(f"synced: {result.pulled} pulled, {result.changed} changed, "
+                      f"{result.tickets} tracked\n")
+    elif command == "states":
+        names = connector.set_state_name(args.ticket_type, args.value, args.name)
+        _emit(names, out) if as_json else out.write(
+            f"{args.ticket_type} state {args.value.strip()} is now shown as "
+            f"{names[args.value.strip()]!r}\n")
+    elif command == "disconnect":
+        outcome = connector.disconnect()
+        for warning in outcome.warnings:
+            err.write(f"warning: {warning}\n")
+        if as_json:
+            _emit({"was_connected": outcome.was_connected,
+                   "connection_removed": outcome.connection_removed,
+                   "tokens_revoked": outcome.tokens_revoked,
+                   "warnings": list(outcome.warnings)}, out)
+        else:
+            out.write("disconnected\n" if outcome.was_connected else "not connected\n")
+
+
+def main(argv: Sequence[str] | None = None, *, connector: ConnectorFactory | None = None,
+         environ: dict[str, str] | None = None) -> int:
+    """Entry point; ``connector`` builds the library object (tests inject a transport)."""
+    args = _parser().parse_args(argv)
+    settings = ConnectorSettings.from_env(environ)
+    env = os.environ if environ is None else environ
+    factory = connector or (lambda s: Connector(s))
+    instance = factory(settings)
+    if not instance.initiated_by:
+        instance.initiated_by = env.get("SNOW_CONNECTOR_UPN") or getpass.getuser()
+    try:
+        _run(args, instance, sys.stdout, sys.stderr)
+    except ConnectorError as exc:
+        reason = " ".join(str(exc).split())
+        hint = f" (hint: {exc.hint})" if exc.hint else ""
+        sys.stderr.write(f"snow-connector: {reason}{hint}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("snow-connector: interrupted\n")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

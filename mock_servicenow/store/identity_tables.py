@@ -1,0 +1,100 @@
+"""Internal identity tables: pending authorization codes and the IdP stand-in's directory.
+
+Neither is a ServiceNow table (the platform keeps codes out of the Table API, and the IdP is
+another system), so they live in ``_``-prefixed tables created by migrations. These helpers
+never commit: the calling domain function owns the transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+
+def _one(cursor: Any) -> dict[str, Any] | None:
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+
+def insert_code(db: sqlite_utils.Database, values: dict[str, Any]) -> None:
+    """Store one authorization code row (``code_hash`` is the key; the code is never stored)."""
+    names = list(values)
+    db.execute(
+        f"INSERT INTO _oauth_authorization_code ({', '.join(names)}) "
+        f"VALUES ({', '.join('?' for _ in names)})",
+        [values[n] for n in names],
+    )
+
+
+def get_code(db: sqlite_utils.Database, code_hash: str) -> dict[str, Any] | None:
+    """The code row with this hash, or ``None``."""
+    return _one(db.execute("SELECT * FROM _oauth_authorization_code WHERE code_hash = ?",
+                           [code_hash]))
+
+
+def mark_code_used(db: sqlite_utils.Database, code_hash: str) -> bool:
+    """Flag a code as used; ``False`` when it was already used (single use)."""
+    cursor = db.execute(
+        "UPDATE _oauth_authorization_code SET used = 1 WHERE code_hash = ? AND used = 0",
+        [code_hash],
+    )
+    return bool(cursor.rowcount)
+
+
+def list_idp_users(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Every IdP directory user, by user name."""
+    cursor = db.execute("SELECT * FROM _idp_user ORDER BY user_name")
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def find_idp_user(db: sqlite_utils.Database, login: str) -> dict[str, Any] | None:
+    """The IdP user whose user name or email is ``login`` (case-insensitive)."""
+    return _one(db.execute(
+        "SELECT * FROM _idp_user WHERE lower(user_name) = lower(?) OR lower(email) = lower(?)",
+        [login, login],
+    ))
+
+
+def upsert_idp_user(db: sqlite_utils.Database, values: dict[str, Any]) -> None:
+    """Create or replace an IdP user (complete row)."""
+    names = list(values)
+    db.execute(
+        f"INSERT OR REPLACE INTO _idp_user ({', '.join(names)}) "
+        f"VALUES ({', '.join('?' for _ in names)})",
+        [values[n] for n in names],
+    )
+
+
+def delete_idp_user(db: sqlite_utils.Database, user_name: str) -> bool:
+    """Remove an IdP user; ``False`` when there was none."""
+    cursor = db.execute("DELETE FROM _idp_user WHERE lower(user_name) = lower(?)", [user_name])
+    return bool(cursor.rowcount)
+
+
+def insert_session(db: sqlite_utils.Database, values: dict[str, Any]) -> None:
+    """Store one interactive session (keyed by the hash of its id)."""
+    names = list(values)
+    db.execute(
+        f"INSERT INTO _session ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+        [values[n] for n in names],
+    )
+
+
+def get_session(db: sqlite_utils.Database, session_hash: str) -> dict[str, Any] | None:
+    """The session row, or ``None``."""
+    return _one(db.execute("SELECT * FROM _session WHERE session_hash = ?", [session_hash]))
+
+
+def extend_session(db: sqlite_utils.Database, session_hash: str, expires_at: str) -> None:
+    """Push a session's idle expiry forward."""
+    db.execute("UPDATE _session SET expires_at = ? WHERE session_hash = ?",
+               [expires_at, session_hash])
+
+
+def delete_session(db: sqlite_utils.Database, session_hash: str) -> None:
+    """Forget a session (logout, expiry)."""
+    db.execute("DELETE FROM _session WHERE session_hash = ?", [session_hash])
