@@ -16,10 +16,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlite_utils
 from sqlite_utils.db import quote_identifier
 
 from mock_servicenow.app import build_instance
 from mock_servicenow.domain.clock import format_glide
+from mock_servicenow.domain.instance import Instance
 from mock_servicenow.domain.seed import DEMO_EPOCH, storage_row
 from mock_servicenow.settings import Settings
 from mock_servicenow.store import rows
@@ -36,10 +38,22 @@ class DataSet:
     group_sys_id: str
     rows_matching_group: int
     load_seconds: float
+    #: Incidents carrying the connector's correlation prefix (what its sync pulls).
+    tickets: int = 0
+    #: An OAuth client registered for the bench (``None`` without the identity module).
+    client_id: str | None = None
+    client_secret: str | None = None
 
 
-def build(path: Path, incidents: int, *, hash_iterations: int) -> DataSet:
-    """A seeded database at ``path`` with ``incidents`` extra incidents."""
+#: The connector's correlation_id prefix (connector/api.py CORRELATION_PREFIX): its sync pulls
+#: every ticket whose correlation_id starts with it.
+CONNECTOR_PREFIX = "m365ss:"
+BENCH_CLIENT_SECRET = "bench-client-secret"
+
+
+def build(path: Path, incidents: int, *, hash_iterations: int, tickets: int = 0) -> DataSet:
+    """A seeded database at ``path`` with ``incidents`` extra incidents, the first ``tickets``
+    of them shaped as tickets the connector shared, and an OAuth client for the bench."""
     started = time.perf_counter()
     settings = Settings(database_path=str(path), password_hash_iterations=hash_iterations,
                         secret_key="bench", random_seed=9)
@@ -64,7 +78,7 @@ def build(path: Path, incidents: int, *, hash_iterations: int) -> DataSet:
             assert taken is not None, "incident is not numbered"
             prefix, first, digits = taken
             columns = sorted({*base, "sys_id", "number", "state", "caller_id",
-                              "assignment_group", "opened_at"})
+                              "assignment_group", "opened_at", "correlation_id"})
             sql = (f"INSERT INTO task ({', '.join(quote_identifier(c) for c in columns)}) "
                    f"VALUES ({', '.join('?' for _ in columns)})")
 
@@ -72,7 +86,7 @@ def build(path: Path, incidents: int, *, hash_iterations: int) -> DataSet:
             at = {c: columns.index(c) for c in ("sys_id", "number", "state", "caller_id",
                                                 "assignment_group", "opened_at",
                                                 "sys_created_on", "sys_updated_on",
-                                                "short_description")}
+                                                "short_description", "correlation_id")}
             states = (1, 2, 3, 6)
 
             def generated() -> Iterator[list[Any]]:
@@ -89,6 +103,8 @@ def build(path: Path, incidents: int, *, hash_iterations: int) -> DataSet:
                     row[at["opened_at"]] = row[at["sys_created_on"]] = stamp
                     row[at["sys_updated_on"]] = stamp
                     row[at["short_description"]] = f"Bench incident {i}"
+                    if i < tickets:
+                        row[at["correlation_id"]] = f"{CONNECTOR_PREFIX}bench:{i}"
                     yield row
 
             # Indexes are cheaper built once over sorted data than kept up row by row:
@@ -102,6 +118,7 @@ def build(path: Path, incidents: int, *, hash_iterations: int) -> DataSet:
             sync_schema(db, dictionary)
             db.execute("UPDATE sys_number SET number = ? WHERE category = 'incident'",
                        [first + incidents])
+        client_id = _register_client(instance, db)
         db.execute("ANALYZE")
         sample = db.execute("SELECT sys_id FROM task WHERE sys_class_name = 'incident' "
                             "AND short_description = ?",
@@ -114,4 +131,18 @@ def build(path: Path, incidents: int, *, hash_iterations: int) -> DataSet:
         instance.close()
     return DataSet(path=path, incidents=incidents, sample_sys_id=sample, group_sys_id=group,
                    rows_matching_group=int(matching),
-                   load_seconds=time.perf_counter() - started)
+                   load_seconds=time.perf_counter() - started, tickets=min(tickets, incidents),
+                   client_id=client_id,
+                   client_secret=BENCH_CLIENT_SECRET if client_id else None)
+
+
+def _register_client(instance: Instance, db: sqlite_utils.Database) -> str | None:
+    """An OAuth client through the identity module's own function; ``None`` without it."""
+    try:
+        from mock_servicenow.domain import oauth_tokens
+    except ImportError:
+        return None
+    with db.atomic():
+        _, client_id, _ = oauth_tokens.create_client(instance.context(db), "scripts/bench",
+                                                     client_secret=BENCH_CLIENT_SECRET)
+    return client_id
