@@ -136,6 +136,7 @@ class InstanceRegistry:
         self._random_seed = random_seed
         self._lock = threading.Lock()
         self._cache: dict[str, Instance] = {}
+        self._identities: dict[str, tuple[int, int]] = {}
         location = default.location
         self.directory: Path | None = None
         if not location.is_memory:
@@ -166,14 +167,20 @@ class InstanceRegistry:
                     raise UnknownInstance(name)
                 return instance
             path = self._path(name)
-            # Another worker may have deleted it: the file is the truth, the cache a shortcut.
-            if not path.exists():
+            # The file is the truth, the cache a shortcut: another worker may have deleted
+            # the instance, or deleted and created it again (a new file: a new inode, and
+            # this process's cached connections would still read the old one).
+            try:
+                identity = _file_identity(path)
+            except FileNotFoundError:
                 self._cache.pop(name, None)
-                raise UnknownInstance(name)
-            if instance is None:
+                self._identities.pop(name, None)
+                raise UnknownInstance(name) from None
+            if instance is None or self._identities.get(name) != identity:
                 instance = self._build(name, DatabaseLocation.file(path))
                 instance.prepare()  # migrates a database made by an older emulator
                 self._cache[name] = instance
+                self._identities[name] = identity
             return instance
 
     def list(self) -> list[InstanceInfo]:
@@ -215,6 +222,7 @@ class InstanceRegistry:
                 self._cache[valid] = instance
             else:
                 self._cache[valid] = self._create_file(valid)
+                self._identities[valid] = _file_identity(self._path(valid))
         return self.info(valid), time.perf_counter() - started
 
     def _create_file(self, name: str) -> Instance:
@@ -242,6 +250,7 @@ class InstanceRegistry:
             raise UnknownInstance(name)
         with self._lock:
             instance = self._cache.pop(name, None)
+            self._identities.pop(name, None)
             if self.directory is None:
                 if instance is None:
                     raise UnknownInstance(name)
@@ -275,6 +284,12 @@ class InstanceRegistry:
                              admin_password=default.admin_password,
                              installers=default.installers, scenario_dirs=default.scenario_dirs,
                              actions=default.actions, _template=default.template())
+
+
+def _file_identity(path: Path) -> tuple[int, int]:
+    """Device and inode of a file: which file a path names right now."""
+    found = path.stat()
+    return found.st_dev, found.st_ino
 
 
 def _remove_database_files(path: Path) -> None:

@@ -194,3 +194,27 @@ def test_instances_endpoint_refuses_non_loopback_callers(snow_app: Flask) -> Non
     transport = httpx.WSGITransport(app=snow_app, remote_addr="192.0.2.10")
     with httpx.Client(transport=transport, base_url=LOCAL) as client:
         assert client.post("/_emulator/instances", json={"name": "x"}).status_code == 403
+
+
+def test_an_instance_recreated_elsewhere_is_not_read_from_the_old_file(
+        snow_settings: Settings, snow_app: Flask, local: httpx.Client) -> None:
+    """Worker A deletes and recreates ``ci-9`` while worker B has the old one cached."""
+    local.post("/_emulator/instances", json={"name": "ci-9"})
+    _delete_incidents(snow_app, "ci-9", keep=0)
+    assert _count_incidents(local, "ci-9.localhost") == 0  # cached here, old file
+    other = create_app(snow_settings)
+    with httpx.Client(transport=httpx.WSGITransport(app=other), base_url=LOCAL) as client:
+        assert client.delete("/_emulator/instances/ci-9").status_code == 200
+        assert client.post("/_emulator/instances", json={"name": "ci-9"}).status_code == 201
+        seeded = _count_incidents(client, "ci-9.localhost")
+    assert seeded > 0
+    assert _count_incidents(local, "ci-9.localhost") == seeded
+
+
+def test_clock_requests_out_of_range_get_the_envelope(local: httpx.Client) -> None:
+    for body in ({"action": "advance", "seconds": "inf"}, {"action": "advance", "seconds": "nan"},
+                 {"action": "advance", "seconds": 1e300}, {"action": "advance"},
+                 {"action": "freeze", "at": "yesterday"}, {"action": "explode"}):
+        response = local.post("/_emulator/clock", json=body)
+        assert response.status_code == 400, body
+        assert response.json()["error"]["message"] == "Invalid clock action"
