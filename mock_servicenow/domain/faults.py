@@ -28,8 +28,12 @@ from __future__ import annotations
 import fnmatch
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+import sqlite_utils
 
 from mock_servicenow.domain.context import Context
 from mock_servicenow.domain.ids import IdGenerator
@@ -224,7 +228,7 @@ def clear_rules(ctx: Context) -> int:
         return store.delete_all(ctx.db)
 
 
-def rate_limit_error(rule: FaultRule, ctx: Context) -> RateLimited:
+def rate_limit_error(rule: FaultRule, now: datetime) -> RateLimited:
     """The 429 a real instance sends when an inbound REST rate limit rule trips.
 
     servicenow-behaviour §1.5 "Rate limited" (DOC): ``Retry-After`` (seconds),
@@ -234,7 +238,7 @@ def rate_limit_error(rule: FaultRule, ctx: Context) -> RateLimited:
     """
     retry_after = 3600 if rule.retry_after is None else rule.retry_after
     limit = 100 if rule.limit is None else rule.limit
-    reset_at = int(ctx.now().timestamp()) + retry_after
+    reset_at = int(now.timestamp()) + retry_after
     # A stable sys_id-shaped value per rule, as a sys_rate_limit_rules row would have.
     rule_sys_id = IdGenerator(rule.id).sys_id()
     return RateLimited(
@@ -270,38 +274,40 @@ def status_error(rule: FaultRule) -> ServiceNowError:
     return error
 
 
-def plan_for(ctx: Context, method: str, path: str) -> FaultPlan:
+def plan_for(db: sqlite_utils.Database, method: str, path: str,
+             now: Callable[[], datetime]) -> FaultPlan:
     """Which rules apply to this request, each consuming one of its ``times``.
 
     Every matching ``latency`` rule adds its sleep; then the oldest matching rule of another
     kind decides the outcome (one failure per request). Rules used up by a concurrent
-    request in another worker are skipped.
+    request in another worker are skipped. ``now`` (the instance clock) is only read when a
+    rate-limit rule applies: the common case, no rule, costs one query and nothing else.
     """
     plan = FaultPlan()
     if path.startswith(EXEMPT_PREFIXES):
         return plan
-    rows = store.all_rules(ctx.db)
+    rows = store.all_rules(db)
     if not rows:
         return plan
     candidates = [rule for rule in map(_from_row, rows) if rule.matches(method, path)]
     if not candidates:
         return plan
-    with ctx.db.atomic():
+    with db.atomic():
         for rule in candidates:
             if rule.action == "latency":
-                if store.consume(ctx.db, rule.id):
+                if store.consume(db, rule.id):
                     plan.sleep_seconds += rule.seconds or 0.0
                     plan.applied.append(rule.id)
                 continue
             if plan.error is not None or plan.drop_after_commit:
                 continue
-            if not store.consume(ctx.db, rule.id):
+            if not store.consume(db, rule.id):
                 continue
             plan.applied.append(rule.id)
             if rule.action == "drop_after_commit":
                 plan.drop_after_commit = True
             elif rule.action == "rate_limit":
-                plan.error = rate_limit_error(rule, ctx)
+                plan.error = rate_limit_error(rule, now())
             else:
                 plan.error = status_error(rule)
     return plan

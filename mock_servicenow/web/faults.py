@@ -34,7 +34,7 @@ from flask import Blueprint, Flask, Response, request
 
 from mock_servicenow.domain import faults
 from mock_servicenow.web import control_plane
-from mock_servicenow.web.context import get_ctx
+from mock_servicenow.web.context import get_ctx, get_db
 from mock_servicenow.web.responses import json_response
 
 #: Environ key the hook sets on a request whose connection must be dropped after it ran.
@@ -62,7 +62,8 @@ def connection_dropped() -> type[Exception]:
 
 
 def _apply_faults() -> None:
-    plan = faults.plan_for(get_ctx(), request.method, request.path)
+    # The request's connection, not a full Context: no clock read unless a rule needs it.
+    plan = faults.plan_for(get_db(), request.method, request.path, lambda: get_ctx().now())
     if plan.is_empty:
         return
     if plan.sleep_seconds:
