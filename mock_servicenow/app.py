@@ -32,10 +32,11 @@ from mock_servicenow.web import (
     faults,
     instances,
     login,
+    m365ticket_app,
     oauth_endpoints,
-    scenarios_api,
 )
 from mock_servicenow.web import idp as idp_pages
+from mock_servicenow.web import scenarios_api, table_api
 from mock_servicenow.web.context import close_db
 from mock_servicenow.web.errors import register_error_handlers
 from mock_servicenow.web.journal import Entry, Journal, redact_query
@@ -81,10 +82,12 @@ def build_instance(settings: Settings) -> Instance:
         location=location,
         seed_kind=settings.seed,
         admin_password=settings.admin_password,
-        installers=apps.installers(release, settings.seed),
+        installers=apps.installers(release, settings.seed,
+                                   integration_password=settings.integration_password),
         scenario_dirs=settings.scenario_dirs,
         startup_scenarios=settings.scenarios,
-        actions={**BUILTIN_ACTIONS, **apps.scenario_actions()},
+        actions={**BUILTIN_ACTIONS, **apps.scenario_actions(
+            integration_password=settings.integration_password)},
     )
     instance.prepare()
     return instance
@@ -141,6 +144,8 @@ def create_app(settings: Settings) -> Flask:
                       f"{entry.duration_ms}ms", file=sys.stderr, flush=True)
         return response
 
+    app.register_blueprint(m365ticket_app.api)
+    app.register_blueprint(m365ticket_app.pages)
     if settings.enable_control_plane:
         app.register_blueprint(control_plane.bp)
         app.register_blueprint(scenarios_api.bp)
@@ -152,4 +157,7 @@ def create_app(settings: Settings) -> Flask:
     app.register_blueprint(oauth_endpoints.bp)
     app.register_blueprint(login.bp)
     app.register_blueprint(idp_pages.bp)
+    # Table API (issue 3), with X-http-method-override.
+    app.register_blueprint(table_api.bp)
+    app.wsgi_app = table_api.MethodOverride(app.wsgi_app)  # type: ignore[method-assign]
     return app

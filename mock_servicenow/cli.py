@@ -98,6 +98,19 @@ def _banner(settings: Settings) -> None:
           flush=True)
 
 
+def _app_banner(app: object) -> None:
+    """The installed apps' lines: the credentials a connector needs (ARCHITECTURE §2)."""
+    from mock_servicenow import apps
+
+    instance = app.extensions["mock_servicenow"].instance  # type: ignore[attr-defined]
+    db = instance.connect()
+    try:
+        for line in apps.banner_lines(instance.context(db)):
+            print(line, flush=True)
+    finally:
+        db.close()
+
+
 def serve(args: argparse.Namespace) -> int:
     """``serve``: prepare the instance, bind, print ``ready:``, serve until interrupted."""
     from mock_servicenow.app import create_app
@@ -126,6 +139,7 @@ def serve(args: argparse.Namespace) -> int:
 
     def ready(url: str) -> None:
         _banner(settings)
+        _app_banner(app)
         if tls is not None:
             print(f"ca-bundle: {tls.ca_bundle.resolve()}", flush=True)
         print(f"ready: {url}", flush=True)

@@ -35,6 +35,8 @@ class Settings:
     :param seed: ``"demo"`` for the demo instance, ``"empty"`` for only what the platform
         cannot run without (``serve --empty``).
     :param admin_password: password of the well-known ``admin`` user.
+    :param integration_password: password the ``x_mioms_m365ticket`` checklist gives the
+        integration user ``m365_integration``.
     :param password_hash_iterations: PBKDF2-SHA256 cost; cheap in tests, real by default.
     :param random_seed: seeds sys_id and token generation for deterministic tests; ``None``
         uses the operating system's randomness.
@@ -46,6 +48,7 @@ class Settings:
     release: str = DEFAULT_RELEASE
     seed: str = "demo"
     admin_password: str = "admin"
+    integration_password: str = dataclasses.field(default="integration", repr=False)
     secret_key: str = dataclasses.field(default_factory=lambda: os.urandom(32).hex(), repr=False)
     password_hash_iterations: int = 260_000
     access_token_lifespan: int = 1800
@@ -70,7 +73,8 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str], **overrides: object) -> Settings:
         """Build settings from ``MOCK_SERVICENOW_*`` variables, then apply ``overrides``.
 
-        Recognised: ``MOCK_SERVICENOW_ADMIN_PASSWORD``, ``MOCK_SERVICENOW_INSTANCE``,
+        Recognised: ``MOCK_SERVICENOW_ADMIN_PASSWORD``, ``MOCK_SERVICENOW_INTEGRATION_PASSWORD``,
+        ``MOCK_SERVICENOW_INSTANCE``,
         ``MOCK_SERVICENOW_SECRET_KEY``, ``MOCK_SERVICENOW_HASH_ITERATIONS``,
         ``MOCK_SERVICENOW_CONTROL_PLANE`` (``off`` disables it), ``MOCK_SERVICENOW_HOME``,
         ``MOCK_SERVICENOW_SCENARIOS`` (extra scenario folders).
@@ -78,6 +82,8 @@ class Settings:
         values: dict[str, object] = {}
         if "MOCK_SERVICENOW_ADMIN_PASSWORD" in environ:
             values["admin_password"] = environ["MOCK_SERVICENOW_ADMIN_PASSWORD"]
+        if "MOCK_SERVICENOW_INTEGRATION_PASSWORD" in environ:
+            values["integration_password"] = environ["MOCK_SERVICENOW_INTEGRATION_PASSWORD"]
         if "MOCK_SERVICENOW_INSTANCE" in environ:
             values["instance_name"] = environ["MOCK_SERVICENOW_INSTANCE"]
         if "MOCK_SERVICENOW_SECRET_KEY" in environ:

@@ -2,22 +2,53 @@
 
 Each app package exposes an installer (run after the platform seed) and may contribute tables
 and fields to the data dictionary. :func:`installers` lists what a new instance installs.
+
+The dictionary imports each app's ``tables`` module, so this package (and each app's
+``__init__``) must stay importable without the domain layer: domain imports happen inside
+the functions below, never at module level (it would be a circular import).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from mock_servicenow.domain.scenarios import Action
-from mock_servicenow.domain.seed import Installer
 from mock_servicenow.releases import Release
 
+if TYPE_CHECKING:
+    from mock_servicenow.domain.context import Context
+    from mock_servicenow.domain.scenarios import Action
+    from mock_servicenow.domain.seed import Installer
 
-def installers(release: Release, seed_kind: str) -> tuple[Installer, ...]:
-    """App installers for an instance on ``release`` seeded as ``seed_kind``."""
-    return ()
+
+def installers(release: Release, seed_kind: str, *,
+               integration_password: str = "integration") -> tuple[Installer, ...]:
+    """App installers for an instance on ``release`` seeded as ``seed_kind``.
+
+    ``empty`` instances install nothing (ARCHITECTURE §2); the demo instance installs the
+    ``x_mioms_m365ticket`` app and completes its checklist.
+    """
+    if seed_kind == "empty":
+        return ()
+    from mock_servicenow.apps.x_mioms_m365ticket import install
+
+    return (install.installer(integration_password),)
 
 
-def scenario_actions() -> Mapping[str, Action]:
-    """Scenario actions the installed apps add to the built-in ones (name -> action)."""
-    return {}
+def banner_lines(ctx: Context) -> list[str]:
+    """Lines ``serve`` prints at start about the installed apps (the connector's credentials)."""
+    from mock_servicenow.apps.x_mioms_m365ticket import install
+
+    return install.banner_lines(ctx)
+
+
+def scenario_actions(*, integration_password: str = "integration") -> Mapping[str, Action]:
+    """Scenario actions the installed apps add to the built-in ones (name -> action).
+
+    ``x_mioms_m365ticket.run_checklist: {steps: [...]}`` runs checklist steps as the admin
+    would (the documented fix of the "missing object" troubleshooting cases).
+    """
+    from mock_servicenow.apps.x_mioms_m365ticket import checklist
+
+    return {"x_mioms_m365ticket.run_checklist":
+            checklist.scenario_action(integration_password)}

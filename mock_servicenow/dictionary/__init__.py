@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from mock_servicenow.apps.x_mioms_m365ticket import tables as m365ticket_tables
 from mock_servicenow.dictionary.model import (
     FIELD_TYPES,
     Choice,
@@ -36,9 +37,9 @@ __all__ = [
     "default_dictionary",
 ]
 
-TABLES: tuple[Table, ...] = PLATFORM_TABLES + SCOPING_TABLES + TASK_TABLES + OAUTH_TABLES
-TABLES += SSO_TABLES
-EXTENSIONS: tuple[FieldExtension, ...] = ()
+TABLES: tuple[Table, ...] = (PLATFORM_TABLES + SCOPING_TABLES + TASK_TABLES + OAUTH_TABLES
+                             + SSO_TABLES + m365ticket_tables.TABLES)
+EXTENSIONS: tuple[FieldExtension, ...] = m365ticket_tables.EXTENSIONS
 
 
 @lru_cache(maxsize=1)

@@ -7,6 +7,7 @@ URL-safe strings like the platform's (§4.1).
 from __future__ import annotations
 
 import base64
+import hashlib
 import random
 import secrets
 import threading
@@ -16,8 +17,21 @@ class IdGenerator:
     """One per instance; thread-safe. ``seed=None`` draws from the operating system."""
 
     def __init__(self, seed: int | None = None) -> None:
+        self._seed = seed
         self._random: random.Random | None = random.Random(seed) if seed is not None else None
         self._lock = threading.Lock()
+
+    def derive(self, label: str) -> IdGenerator:
+        """A separate stream for ``label``: seeded from this seed and the label, or random.
+
+        Seed-time installers use one: a seeded instance's template is built once per process
+        and copied into later instances whose own generator starts again from the seed, so ids
+        drawn from it while seeding would be drawn again (and collide) afterwards.
+        """
+        if self._seed is None:
+            return IdGenerator(None)
+        digest = hashlib.sha256(f"{self._seed}:{label}".encode()).hexdigest()
+        return IdGenerator(int(digest[:16], 16))
 
     def _bytes(self, count: int) -> bytes:
         if self._random is None:

@@ -63,7 +63,9 @@ def register_error_handlers(app: Flask) -> None:
         if status == 404:
             return render_error(RequestedURINotFound())
         if status == 405:
-            return render_error(MethodNotAllowed())
+            # RFC 9110 §15.5.6: a 405 lists the allowed methods.
+            allowed = ", ".join(sorted(getattr(error, "valid_methods", None) or []))
+            return render_error(MethodNotAllowed(headers={"Allow": allowed} if allowed else None))
         return render_error(ServiceNowError(message=error.name or "Error", detail=None)
                             if status >= 500 else _generic(status, error))
 

@@ -32,7 +32,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def browser_page(request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh Chromium page; screenshot + HTML saved to test-artifacts/ on failure."""
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (scripts/test installs it)")
+        # Never a silent skip: ./scripts/test installs Debian's chromium before running.
+        pytest.fail(f"{CHROMIUM} is not installed; run ./scripts/test, which installs it")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

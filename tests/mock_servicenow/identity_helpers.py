@@ -11,7 +11,9 @@ from flask import Flask
 
 from mock_servicenow.domain import oauth_tokens
 from mock_servicenow.domain.passwords import hash_password
+from mock_servicenow.dictionary.values import to_storage
 from mock_servicenow.domain.seed import Seeder
+from mock_servicenow.store import rows
 
 REDIRECT = "https://client.example.test/callback"
 
@@ -30,7 +32,8 @@ def make_client(app: Flask, **options: Any) -> tuple[str, str, str]:
 
 
 def make_user(app: Flask, user_name: str, password: str, **flags: str) -> str:
-    """Create a sys_user (wire values in ``flags``); returns its sys_id."""
+    """Create a sys_user (wire values in ``flags``), or set the password and flags of the
+    existing one (the demo seed already has ``m365_integration``); returns its sys_id."""
     instance = app.extensions["mock_servicenow"].instance
     db = instance.connect()
     try:
@@ -39,7 +42,14 @@ def make_user(app: Flask, user_name: str, password: str, **flags: str) -> str:
                   "email": f"{user_name}@example.com",
                   "user_password": hash_password(password, iterations=1000), **flags}
         with db.atomic():
-            return Seeder(ctx).add("sys_user", values)
+            existing = rows.find_by(db, ctx.dictionary, "sys_user", user_name=user_name)
+            if not existing:
+                return Seeder(ctx).add("sys_user", values)
+            fields = ctx.dictionary.fields("sys_user")
+            changes = {k: to_storage(fields[k], v) for k, v in values.items()
+                       if k in ("user_password", *flags)}
+            rows.update(db, ctx.dictionary, "sys_user", existing[0]["sys_id"], changes)
+            return str(existing[0]["sys_id"])
     finally:
         db.close()
 

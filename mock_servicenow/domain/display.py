@@ -1,0 +1,295 @@
+"""Records on the wire: raw values, display values, reference objects, dot-walked fields.
+
+servicenow-behaviour §1.4 and §10 items 1 and 8:
+
+* raw mode: every scalar a string, ``""`` for empty; a filled reference is
+  ``{"link": "<base>/api/now[/vN]/table/<ref>/<sys_id>", "value": "<sys_id>"}`` (the link uses
+  the request's API version), an empty one is ``""``; with ``sysparm_exclude_reference_link``
+  the plain sys_id;
+* ``sysparm_display_value=true``: choice labels (``null`` for an empty choice), references as
+  ``{"display_value", "link"}``, ``"UNKNOWN"`` for empty due dates, durations in words,
+  ``sys_class_name`` as the table label, date-times in the user's time zone;
+* ``all``: ``{"display_value", "value"[, "link"]}`` for every field;
+* journal fields read ``""`` raw and render their history blocks in display modes;
+* password fields (``password``, ``password2``) are write-only (§6: ``user_password``
+  "write-only"): the emulator returns ``""`` for them in every mode, never a clear value or
+  a hash.
+
+Display values of references are resolved with one query per referenced table per page,
+never one per row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from mock_servicenow.dictionary import Field
+from mock_servicenow.dictionary.values import to_wire
+from mock_servicenow.domain.clock import GLIDE_FORMAT
+from mock_servicenow.domain.context import Context
+from mock_servicenow.store import table_queries
+
+#: The time zone of a fresh PDI, used when the user has none (the ``time_zone`` choice label).
+SYSTEM_TIME_ZONE = "America/Los_Angeles"
+PASSWORD_TYPES = frozenset({"password", "password2"})
+JOURNAL_TYPES = frozenset({"journal", "journal_input", "journal_list"})
+DATE_TIME_TYPES = frozenset({"glide_date_time", "due_date"})
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How records are rendered: ``sysparm_display_value``, ``sysparm_exclude_reference_link``
+    and ``sysparm_fields`` (servicenow-behaviour §1.2)."""
+
+    display_value: str = "false"
+    exclude_reference_link: bool = False
+    fields: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class _Column:
+    key: str
+    field: Field
+    values: list[Any]
+
+
+def reference_link(ctx: Context, table: str, sys_id: str) -> str:
+    """``<base>/api/now[/vN]/table/<table>/<sys_id>`` (servicenow-behaviour §1.4)."""
+    version = f"/{ctx.api_version}" if ctx.api_version else ""
+    return f"{ctx.base_url}/api/now{version}/table/{table}/{sys_id}"
+
+
+def user_zone(ctx: Context) -> ZoneInfo:
+    """The acting user's time zone (display values are in it, servicenow-behaviour §1.4)."""
+    name = str(ctx.user.row.get("time_zone") or SYSTEM_TIME_ZONE)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _local(stored: str, zone: ZoneInfo) -> str:
+    try:
+        moment = datetime.strptime(stored, GLIDE_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return stored
+    return moment.astimezone(zone).strftime(GLIDE_FORMAT)
+
+
+def duration_words(stored: str) -> str:
+    """``1970-01-01 00:35:02`` -> ``35 Minutes 2 Seconds``; zero is ``0 Seconds`` (§1.4)."""
+    try:
+        moment = datetime.strptime(stored, GLIDE_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return stored
+    total = int((moment - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds())
+    parts = []
+    for unit, size in (("Day", 86400), ("Hour", 3600), ("Minute", 60), ("Second", 1)):
+        amount, total = divmod(total, size)
+        if amount:
+            parts.append(f"{amount} {unit}{'s' if amount != 1 else ''}")
+    return " ".join(parts) or "0 Seconds"
+
+
+def _columns(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
+             options: ReadOptions) -> list[_Column]:
+    fields = ctx.dictionary.fields(table)
+    if options.fields is None:
+        return [_Column(name, fld, [row.get(name) for row in rows])
+                for name, fld in fields.items()]
+    columns = []
+    for key in dict.fromkeys(options.fields):
+        if "." in key:
+            walked = _walk(ctx, table, rows, key)
+            if walked is not None:
+                columns.append(_Column(key, walked[0], walked[1]))
+        elif key in fields:
+            columns.append(_Column(key, fields[key], [row.get(key) for row in rows]))
+        # Unknown names are ignored (servicenow-behaviour §1.2 sysparm_fields).
+    return columns
+
+
+def _walk(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
+          path: str) -> tuple[Field, list[Any]] | None:
+    """Follow ``caller_id.department.name`` with one query per level (§1.2, §2 dot-walking)."""
+    parts = path.split(".")
+    fld = ctx.dictionary.field(table, parts[0])
+    if fld is None or not fld.is_stored:
+        return None
+    values = [row.get(parts[0]) for row in rows]
+    for part in parts[1:]:
+        if fld.type != "reference" or fld.reference is None:
+            return None
+        target = fld.reference
+        following = ctx.dictionary.field(target, part)
+        if following is None or not following.is_stored:
+            return None
+        found = table_queries.columns_by_ids(ctx.db, ctx.dictionary, target,
+                                             [v for v in values if v], [part])
+        values = [found.get(str(v), {}).get(part) if v else None for v in values]
+        fld = following
+    return fld, values
+
+
+def _reference_displays(ctx: Context, columns: Sequence[_Column]) -> dict[str, dict[str, str]]:
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for column in columns:
+        if column.field.type == "reference" and column.field.reference:
+            wanted[column.field.reference].update(str(v) for v in column.values if v)
+    displays: dict[str, dict[str, str]] = {}
+    for target, ids in wanted.items():
+        display = ctx.dictionary.display_field(target)
+        if display is None:
+            displays[target] = {}
+            continue
+        display_field = ctx.dictionary.fields(target)[display]
+        found = table_queries.columns_by_ids(ctx.db, ctx.dictionary, target, ids, [display])
+        displays[target] = {sys_id: to_wire(display_field, row.get(display))
+                            for sys_id, row in found.items()}
+    return displays
+
+
+def _journals(ctx: Context, table: str, columns: Sequence[_Column],
+              rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], str]:
+    """``{(sys_id, field): history text}`` for the journal columns being displayed."""
+    journal_columns = [c for c in columns if c.field.type in JOURNAL_TYPES]
+    if not journal_columns:
+        return {}
+    fields = ctx.dictionary.fields(table)
+    elements = sorted({n for n, f in fields.items() if f.type == "journal_input"})
+    labels = {n: fields[n].label for n in elements}
+    entries = table_queries.journal_entries(ctx.db, [str(r.get("sys_id")) for r in rows],
+                                            elements)
+    zone = user_zone(ctx)
+    texts: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for entry in entries:
+        block = (f"{_local(str(entry['sys_created_on']), zone)} - "
+                 f"{entry['author'] or entry['sys_created_by']} ({labels[entry['element']]})\n"
+                 f"{entry['value']}\n\n")
+        texts[(str(entry["element_id"]), str(entry["element"]))].append(block)
+        for column in journal_columns:
+            if column.field.type == "journal_list":
+                texts[(str(entry["element_id"]), column.key)].append(block)
+    return {key: "".join(blocks) for key, blocks in texts.items()}
+
+
+def render_records(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
+                   options: ReadOptions) -> list[dict[str, Any]]:
+    """Wire dictionaries for stored ``rows`` of ``table`` (servicenow-behaviour §1.4)."""
+    if not rows:
+        return []
+    mode = options.display_value
+    if mode == "false":
+        return _render_raw(ctx, table, rows, options)
+    columns = _columns(ctx, table, rows, options)
+    displays = _reference_displays(ctx, columns)
+    journals = _journals(ctx, table, columns, rows)
+    zone = user_zone(ctx)
+    labels = {t.name: t.label for t in ctx.dictionary}
+    rendered: list[dict[str, Any]] = [{} for _ in rows]
+    for column in columns:
+        fld = column.field
+        for index, stored in enumerate(column.values):
+            raw = _raw(ctx, fld, stored, options.exclude_reference_link)
+            if fld.type in JOURNAL_TYPES:
+                shown: Any = journals.get((str(rows[index].get("sys_id")), column.key), "")
+            else:
+                shown = _display(fld, stored, displays, zone, labels)
+            if mode == "true":
+                if fld.type == "reference" and stored and not options.exclude_reference_link:
+                    assert fld.reference is not None
+                    shown = {"display_value": shown,
+                             "link": reference_link(ctx, fld.reference, str(stored))}
+                rendered[index][column.key] = shown
+            else:
+                value = raw["value"] if isinstance(raw, dict) else raw
+                both: dict[str, Any] = {"display_value": shown, "value": value}
+                if isinstance(raw, dict) and "link" in raw:
+                    both["link"] = raw["link"]
+                rendered[index][column.key] = both
+    return rendered
+
+
+def _render_raw(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
+                options: ReadOptions) -> list[dict[str, Any]]:
+    """The hot path (every default read): one converter per field, applied row by row."""
+    link = options.exclude_reference_link
+    if options.fields is None or not any("." in name for name in options.fields):
+        fields = ctx.dictionary.fields(table)
+        names = list(fields) if options.fields is None else [
+            n for n in dict.fromkeys(options.fields) if n in fields]
+        plan = [(name, _raw_converter(ctx, fields[name], link)) for name in names]
+        return [{name: convert(row.get(name)) for name, convert in plan} for row in rows]
+    columns = _columns(ctx, table, rows, options)
+    walked = [(c.key, c.values, _raw_converter(ctx, c.field, link)) for c in columns]
+    return [{key: convert(values[index]) for key, values, convert in walked}
+            for index in range(len(rows))]
+
+
+def _raw_converter(ctx: Context, fld: Field, exclude_link: bool) -> Callable[[Any], Any]:
+    """A function stored value -> raw wire value for one column (same rules as ``_raw``)."""
+    if fld.type in PASSWORD_TYPES or fld.type in JOURNAL_TYPES:
+        return lambda _stored: ""
+    if fld.type == "reference":
+        assert fld.reference is not None
+        prefix = reference_link(ctx, fld.reference, "")
+        if exclude_link:
+            return lambda stored: "" if stored is None or stored == "" else str(stored)
+        return lambda stored: ("" if stored is None or stored == ""
+                               else {"link": prefix + str(stored), "value": str(stored)})
+    if fld.type == "boolean" or fld.column_type == "REAL":
+        return lambda stored: to_wire(fld, stored)
+    return _text
+
+
+def _text(stored: Any) -> str:
+    if stored.__class__ is str:
+        return stored
+    return "" if stored is None else str(stored)
+
+
+def _raw(ctx: Context, fld: Field, stored: Any, exclude_link: bool) -> Any:
+    if fld.type in PASSWORD_TYPES or fld.type in JOURNAL_TYPES:
+        return ""
+    if fld.type == "reference":
+        if stored is None or stored == "":
+            return ""
+        if exclude_link:
+            return str(stored)
+        assert fld.reference is not None
+        return {"link": reference_link(ctx, fld.reference, str(stored)), "value": str(stored)}
+    return to_wire(fld, stored)
+
+
+def _display(fld: Field, stored: Any, displays: Mapping[str, Mapping[str, str]],
+             zone: ZoneInfo, labels: Mapping[str, str]) -> Any:
+    empty = stored is None or stored == ""
+    if fld.type in PASSWORD_TYPES:
+        return ""
+    if fld.type == "reference":
+        if empty:
+            return ""
+        assert fld.reference is not None
+        return displays.get(fld.reference, {}).get(str(stored), "")
+    if fld.choices:
+        if empty:
+            return None
+        text = to_wire(fld, stored)
+        label = fld.choice_label(text)
+        return label if label is not None else text
+    if fld.type == "due_date" and empty:
+        return "UNKNOWN"
+    if empty:
+        return ""
+    if fld.type in DATE_TIME_TYPES:
+        return _local(str(stored), zone)
+    if fld.type in ("glide_duration", "timer"):
+        return duration_words(str(stored))
+    if fld.type == "sys_class_name":
+        return labels.get(str(stored), str(stored))
+    return to_wire(fld, stored)

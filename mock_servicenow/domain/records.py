@@ -1,0 +1,438 @@
+"""Table API semantics: read, list, create, update, delete and aggregate records.
+
+The public API other parts build on (the plugin's scoped context, the connector's tickets, the
+benchmark). Every function takes the :class:`Context` first, runs one use case in one
+``db.atomic()`` (house style 9.4) and raises :class:`~mock_servicenow.errors.ServiceNowError`
+subclasses. Records come back as wire dictionaries (:mod:`mock_servicenow.domain.display`).
+
+Sources (servicenow-behaviour): §1.1 methods and write semantics (unknown body fields are
+ignored, ``""`` clears a field, ``sys_*`` fields are not writable); §1.2 query parameters
+(name=value filters accept display values for choices and references; invalid query terms
+are ignored unless ``glide.invalid_query.returns_no_rows``; ``sysparm_limit`` applies before
+ACLs); §1.5 errors; §5-6 access; §7 business rules; §9.1 the Aggregate API.
+
+``web_service=True`` marks a request arriving over REST: it is then gated by the table's
+``sys_db_object.ws_access`` (§5, §10 item 9). Callers inside the platform leave it false.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mock_servicenow.dictionary import Field
+from mock_servicenow.dictionary.values import InvalidValue, to_storage, to_wire
+from mock_servicenow.domain import acl, business_rules
+from mock_servicenow.domain.clock import GLIDE_FORMAT, format_glide
+from mock_servicenow.domain.context import Context
+from mock_servicenow.domain.display import PASSWORD_TYPES, ReadOptions, render_records, user_zone
+from mock_servicenow.domain.encoded_query import Condition, Query, compile_query, parse
+from mock_servicenow.domain.passwords import hash_password
+from mock_servicenow.errors import (
+    InsufficientRights,
+    InvalidTable,
+    NotAuthorized,
+    OperationFailed,
+    RecordNotFound,
+)
+from mock_servicenow.store import rows, table_queries
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "AggregateQuery",
+    "ListQuery",
+    "Page",
+    "ReadOptions",
+    "aggregate",
+    "create_record",
+    "delete_record",
+    "get_record",
+    "list_records",
+    "update_record",
+]
+
+#: ``sysparm_limit`` default (servicenow-behaviour §1.2).
+DEFAULT_LIMIT = 10000
+INVALID_QUERY_PROPERTY = "glide.invalid_query.returns_no_rows"
+_SYS_ID = re.compile(r"^[0-9a-f]{32}$")
+_ALIAS = "t"
+#: Raw values, all fields, reference links (the defaults of a Table API read).
+RAW = ReadOptions()
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """What to list: ``sysparm_query``, name=value ``filters``, ``sysparm_limit``/``offset``,
+    ``sysparm_no_count`` (servicenow-behaviour §1.2)."""
+
+    query: str = ""
+    filters: tuple[tuple[str, str], ...] = ()
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+    no_count: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing: rendered records and the full match count (``None`` when
+    ``sysparm_no_count`` skipped it)."""
+
+    records: list[dict[str, Any]]
+    total: int | None
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class AggregateQuery:
+    """Parameters of ``/api/now/stats/{table}`` (servicenow-behaviour §9.1)."""
+
+    query: str = ""
+    filters: tuple[tuple[str, str], ...] = ()
+    count: bool = False
+    group_by: tuple[str, ...] = ()
+    avg_fields: tuple[str, ...] = ()
+    min_fields: tuple[str, ...] = ()
+    max_fields: tuple[str, ...] = ()
+    sum_fields: tuple[str, ...] = ()
+    display_value: bool = False
+
+
+@dataclass
+class _Filter:
+    where: str = "1"
+    params: list[Any] = field(default_factory=list)
+    joins: list[str] = field(default_factory=list)
+    order_by: list[str] = field(default_factory=list)
+
+
+# -- access ---------------------------------------------------------------------------------
+
+def check_table(ctx: Context, table: str, *, web_service: bool) -> None:
+    """400 ``Invalid table <name>`` for unknown tables (§1.5); the ``ws_access`` gate (§5)."""
+    if table not in ctx.dictionary:
+        raise InvalidTable(table)
+    if web_service and table_queries.web_service_access(ctx.db, table) is False:
+        # The closest documented REST-level denial (servicenow-behaviour §1.5).
+        raise NotAuthorized("Failed API level ACL Validation")
+
+
+# -- reads ----------------------------------------------------------------------------------
+
+def get_record(ctx: Context, table: str, sys_id: str, options: ReadOptions = RAW, *,
+               web_service: bool = False) -> dict[str, Any]:
+    """One record; 404 ``No Record found`` when missing or hidden by ACL (§1.5)."""
+    check_table(ctx, table, web_service=web_service)
+    row = rows.get(ctx.db, ctx.dictionary, table, sys_id)
+    if row is None:
+        raise RecordNotFound()
+    acl.require_read_row(ctx, table, row)
+    return render_records(ctx, table, [row], options)[0]
+
+
+def list_records(ctx: Context, table: str, query: ListQuery | None = None,
+                 options: ReadOptions = RAW, *, web_service: bool = False) -> Page:
+    """A page of matching records, filtered in SQL with LIMIT/OFFSET.
+
+    Rows the user may not read are dropped *after* the limit, and the total still counts them
+    (servicenow-behaviour §1.2 ``sysparm_limit``, §10 item 10).
+    """
+    check_table(ctx, table, web_service=web_service)
+    query = query or ListQuery()
+    compiled = _compile(ctx, table, query.query, query.filters)
+    limit = max(query.limit, 0)
+    offset = max(query.offset, 0)
+    found = table_queries.select_page(ctx.db, ctx.dictionary, table, where=compiled.where,
+                                      params=compiled.params, joins=compiled.joins,
+                                      order_by=compiled.order_by, limit=limit, offset=offset,
+                                      alias=_ALIAS)
+    total = None
+    if not query.no_count:
+        total = table_queries.count_matching(ctx.db, ctx.dictionary, table, where=compiled.where,
+                                             params=compiled.params, joins=compiled.joins,
+                                             alias=_ALIAS)
+    if not acl.can_read_table(ctx, table):
+        found = [row for row in found if acl.can_read_row(ctx, table, row)]
+    return Page(records=render_records(ctx, table, found, options), total=total, limit=limit,
+                offset=offset)
+
+
+def _compile(ctx: Context, table: str, text: str,
+             filters: Sequence[tuple[str, str]]) -> _Filter:
+    terms = [text] if text else []
+    # A literal caret in a value is written ^^ in an encoded query.
+    terms += [f"{name}={_filter_value(ctx, table, name, value).replace('^', '^^')}"
+              for name, value in filters
+              if ctx.dictionary.field(table, name) is not None]
+    if not terms:
+        return _Filter()
+    # parse() never raises: unparseable terms come back as invalid and are ignored (§1.2).
+    parsed = parse("^".join(terms))
+    _require_readable_query_fields(ctx, table, parsed)
+    compiled = compile_query(parsed, dictionary=ctx.dictionary, table=table,
+                             now=ctx.now(), user_sys_id=ctx.user.sys_id, alias=_ALIAS)
+    if compiled.invalid_fields and _invalid_query_returns_no_rows(ctx):
+        return _Filter(where="0")
+    return _Filter(where=compiled.where, params=list(compiled.params),
+                   joins=list(compiled.joins), order_by=list(compiled.order_by))
+
+
+def _require_readable_query_fields(ctx: Context, table: str, query: Query) -> None:
+    """403 ``Insufficient rights to query records`` / ``Field(s) present in the query do not
+    have permission to be read`` (servicenow-behaviour §1.2, §1.5) for conditions on fields
+    nobody may read: password fields are write-only (§6), so filtering on them would leak
+    their hashes one character at a time."""
+    for group in query.groups:
+        for clause in group.clauses:
+            for term in clause.terms:
+                if isinstance(term, Condition) and _is_password_path(ctx, table, term.field):
+                    raise InsufficientRights(
+                        "Field(s) present in the query do not have permission to be read")
+
+
+def _is_password_path(ctx: Context, table: str, path: str) -> bool:
+    current: str | None = table
+    fld: Field | None = None
+    for part in path.split("."):
+        if current is None or current not in ctx.dictionary:
+            return False
+        fld = ctx.dictionary.field(current, part)
+        if fld is None:
+            return False
+        current = fld.reference
+    return fld is not None and fld.type in PASSWORD_TYPES
+
+
+def _invalid_query_returns_no_rows(ctx: Context) -> bool:
+    value = table_queries.property_value(ctx.db, INVALID_QUERY_PROPERTY)
+    return (value or "").strip().lower() == "true"
+
+
+def _filter_value(ctx: Context, table: str, name: str, value: str) -> str:
+    """name=value pairs accept display values for choices and references (§1.2)."""
+    fld = ctx.dictionary.field(table, name)
+    assert fld is not None
+    return _from_display(ctx, fld, value)
+
+
+def _from_display(ctx: Context, fld: Field, value: str) -> str:
+    if fld.choices and fld.choice_label(value) is None:
+        for choice in fld.choices:
+            if choice.label == value:
+                return choice.value
+    if fld.type == "reference" and fld.reference and value and not _SYS_ID.match(value):
+        display = ctx.dictionary.display_field(fld.reference)
+        if display is not None:
+            found = rows.find_by(ctx.db, ctx.dictionary, fld.reference, **{display: value})
+            if found:
+                return str(found[0]["sys_id"])
+    return value
+
+
+# -- writes ---------------------------------------------------------------------------------
+
+def _storage_values(ctx: Context, table: str, body: Mapping[str, Any], *,
+                    input_display_value: bool) -> tuple[dict[str, Any], dict[str, str]]:
+    """Body -> (storage values, journal entries). Unknown, read-only and badly typed fields
+    are ignored, as the platform ignores them (servicenow-behaviour §1.1)."""
+    fields = ctx.dictionary.fields(table)
+    values: dict[str, Any] = {}
+    journals: dict[str, str] = {}
+    for name, given in body.items():
+        fld = fields.get(name) if isinstance(name, str) else None
+        if fld is None or fld.read_only or name == "sys_class_name":
+            continue
+        if isinstance(given, dict) and "value" in given:
+            given = given["value"]  # a record read back and sent again
+        if fld.type == "journal_input":
+            if isinstance(given, str) and given.strip():
+                journals[name] = given
+            continue
+        if not fld.is_stored or isinstance(given, dict | list):
+            continue
+        if input_display_value and isinstance(given, str):
+            given = _input_display(ctx, fld, given)
+        try:
+            stored = to_storage(fld, given)
+        except InvalidValue:
+            continue
+        if fld.type == "password" and stored:
+            # Write-only and stored hashed, never in clear (servicenow-behaviour §6).
+            stored = hash_password(str(stored), iterations=ctx.platform.password_hash_iterations)
+        values[name] = stored
+    return values, journals
+
+
+def _input_display(ctx: Context, fld: Field, value: str) -> str:
+    """``sysparm_input_display_value=true``: display values in, date-times in the user's
+    time zone (servicenow-behaviour §1.2)."""
+    if fld.type in ("glide_date_time", "due_date") and value:
+        try:
+            local = datetime.strptime(value.strip(), GLIDE_FORMAT).replace(tzinfo=user_zone(ctx))
+        except ValueError:
+            return value
+        return format_glide(local)
+    return _from_display(ctx, fld, value)
+
+
+def _record_journals(ctx: Context, table: str, sys_id: str, journals: Mapping[str, str]) -> None:
+    """``sys_journal_field`` rows: ``name`` is the record's table, ``element`` the field
+    (servicenow-behaviour §1.4)."""
+    now = ctx.now_glide()
+    for element, text in journals.items():
+        table_queries.insert_journal(ctx.db, {
+            "sys_id": ctx.platform.ids.sys_id(), "name": table,
+            "element": element, "element_id": sys_id, "value": text,
+            "sys_created_on": now, "sys_created_by": ctx.user.user_name,
+            "sys_updated_on": now, "sys_updated_by": ctx.user.user_name, "sys_mod_count": 0,
+        })
+
+
+def create_record(ctx: Context, table: str, body: Mapping[str, Any], *,
+                  input_display_value: bool = False, options: ReadOptions = RAW,
+                  web_service: bool = False) -> dict[str, Any]:
+    """Insert a record: defaults, numbering and business rules; returns it as stored (§1.1,
+    §7.1). The record is committed before this returns (a 201 means it is on disk)."""
+    check_table(ctx, table, web_service=web_service)
+    with ctx.db.atomic():
+        acl.require_write(ctx, table, "create")
+        values, journals = _storage_values(ctx, table, body,
+                                           input_display_value=input_display_value)
+        row: dict[str, Any] = {}
+        for name, fld in ctx.dictionary.fields(table).items():
+            if fld.is_stored and fld.default is not None:
+                row[name] = to_storage(fld, fld.default)
+        row.update(values)
+        requested = body.get("sys_id")
+        sys_id = (requested if isinstance(requested, str) and _SYS_ID.match(requested)
+                  and rows.get(ctx.db, ctx.dictionary, ctx.dictionary.root(table), requested)
+                  is None else ctx.platform.ids.sys_id())
+        row["sys_id"] = sys_id
+        if ctx.dictionary.is_extended(table):
+            row["sys_class_name"] = table
+        business_rules.before_insert(ctx, table, row)
+        _write(lambda: rows.insert(ctx.db, ctx.dictionary, table, row))
+        _record_journals(ctx, table, sys_id, journals)
+        stored = rows.get(ctx.db, ctx.dictionary, table, sys_id)
+    assert stored is not None
+    return render_records(ctx, table, [stored], options)[0]
+
+
+def _write(statement: Callable[[], None]) -> None:
+    """Run an insert/update; a unique-index clash is the platform's 403 (inferred: the
+    database error surfaces as ``Operation Failed``, servicenow-behaviour §1.5 pattern)."""
+    try:
+        statement()
+    except sqlite3.IntegrityError:
+        raise OperationFailed("Unique Key violation detected by database") from None
+
+
+def update_record(ctx: Context, table: str, sys_id: str, body: Mapping[str, Any], *,
+                  input_display_value: bool = False, options: ReadOptions = RAW,
+                  web_service: bool = False) -> dict[str, Any]:
+    """Partial update (PUT behaves like PATCH, §1.1); returns the record after business rules.
+
+    404 for a missing or unreadable record, 403 for ACL denials, data policies and business
+    rule aborts (servicenow-behaviour §1.5, §7.3, §7.4).
+    """
+    check_table(ctx, table, web_service=web_service)
+    with ctx.db.atomic():
+        previous = rows.get(ctx.db, ctx.dictionary, table, sys_id)
+        if previous is None:
+            raise RecordNotFound()
+        acl.require_read_row(ctx, table, previous)
+        acl.require_write(ctx, table, "write", previous)
+        values, journals = _storage_values(ctx, table, body,
+                                           input_display_value=input_display_value)
+        row = {**previous, **values}
+        business_rules.before_update(ctx, table, previous, row)
+        changes = {name: value for name, value in row.items()
+                   if name != "sys_id" and value != previous.get(name)}
+        _write(lambda: rows.update(ctx.db, ctx.dictionary, table, sys_id, changes))
+        _record_journals(ctx, str(previous.get("sys_class_name") or table), sys_id, journals)
+        stored = rows.get(ctx.db, ctx.dictionary, table, sys_id)
+    assert stored is not None
+    return render_records(ctx, table, [stored], options)[0]
+
+
+def delete_record(ctx: Context, table: str, sys_id: str, *, web_service: bool = False) -> None:
+    """Delete a record: 404 when missing or unreadable, 403 when the ACL denies (§1.1, §1.5)."""
+    check_table(ctx, table, web_service=web_service)
+    with ctx.db.atomic():
+        previous = rows.get(ctx.db, ctx.dictionary, table, sys_id)
+        if previous is None:
+            raise RecordNotFound()
+        acl.require_read_row(ctx, table, previous)
+        acl.require_write(ctx, table, "delete", previous)
+        rows.delete(ctx.db, ctx.dictionary, table, sys_id)
+
+
+# -- aggregate ------------------------------------------------------------------------------
+
+def aggregate(ctx: Context, table: str, query: AggregateQuery, *,
+              web_service: bool = False) -> Any:
+    """``/api/now/stats/{table}``: counts and AVG/MIN/MAX/SUM, optionally grouped, in one SQL
+    ``GROUP BY`` (servicenow-behaviour §9.1). Numbers are strings; averages have 4 decimals.
+
+    A user who cannot read the table gets 403 ``Insufficient rights to query records`` /
+    ``No permission to read table '<t>'`` (servicenow-behaviour §3, KB0744425).
+    """
+    check_table(ctx, table, web_service=web_service)
+    if not acl.can_read_table(ctx, table):
+        raise InsufficientRights(f"No permission to read table '{table}'")
+    fields = ctx.dictionary.fields(table)
+
+    def stored(names: Sequence[str]) -> list[str]:
+        # Password fields are never read back (§6), not even as group values or MIN/MAX.
+        return [n for n in dict.fromkeys(names) if n in fields and fields[n].is_stored
+                and fields[n].type not in PASSWORD_TYPES]
+
+    group_by = stored(query.group_by)
+    aggregates = [(fn, name) for fn, names in (("AVG", query.avg_fields),
+                                               ("MIN", query.min_fields),
+                                               ("MAX", query.max_fields),
+                                               ("SUM", query.sum_fields))
+                  for name in stored(names)]
+    compiled = _compile(ctx, table, query.query, query.filters)
+    found = table_queries.aggregate_rows(ctx.db, ctx.dictionary, table, where=compiled.where,
+                                         params=compiled.params, joins=compiled.joins,
+                                         group_by=group_by, aggregates=aggregates,
+                                         count=query.count, alias=_ALIAS)
+    results: list[dict[str, Any]] = []
+    for values in found:
+        groups, rest = values[:len(group_by)], values[len(group_by):]
+        stats: dict[str, Any] = {}
+        if query.count:
+            stats["count"] = str(rest[0])
+        for (fn, name), value in zip(aggregates, rest[1:], strict=True):
+            stats.setdefault(fn.lower(), {})[name] = _aggregate_text(fn, fields[name], value)
+        if not group_by:
+            return {"stats": stats}
+        results.append({"stats": stats, "groupby_fields": [
+            {"value": to_wire(fields[name], value), "field": name}
+            for name, value in zip(group_by, groups, strict=True)]})
+    if query.display_value and results:
+        # One rendering per grouped field for all groups (reference labels in one query).
+        for position, name in enumerate(group_by):
+            shown = render_records(
+                ctx, table, [{name: values[position]} for values in found],
+                ReadOptions(display_value="true", exclude_reference_link=True, fields=(name,)))
+            for entry, rendered in zip(results, shown, strict=True):
+                label = rendered[name]
+                entry["groupby_fields"][position]["display_value"] = (
+                    "" if label is None else label)
+    return results
+
+
+def _aggregate_text(function: str, fld: Field, value: Any) -> str:
+    if value is None:
+        return ""
+    if function == "AVG":
+        return f"{float(value):.4f}"
+    if isinstance(value, float) and value.is_integer() and fld.column_type == "INTEGER":
+        return str(int(value))
+    return to_wire(fld, value)

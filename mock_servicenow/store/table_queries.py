@@ -1,0 +1,144 @@
+"""SQL of the Table and Aggregate APIs: pages, counts, batched lookups, GROUP BY.
+
+Identifiers come from the data dictionary (quoted here); filter SQL comes from the encoded
+query compiler with positional parameters; values are always bound. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils.db import quote_identifier
+
+from mock_servicenow.dictionary import Dictionary
+from mock_servicenow.store.rows import class_filter
+
+#: SQLite's default limit on bound parameters is 32766; stay well below it per statement.
+_CHUNK = 900
+
+
+def _qualified_class_filter(dictionary: Dictionary, table: str,
+                            alias: str) -> tuple[str, list[str]]:
+    where, params = class_filter(dictionary, table)
+    if where == "1":
+        return where, params
+    return f"{alias}.{where}", params
+
+
+def _from(dictionary: Dictionary, table: str, joins: Sequence[str], alias: str) -> str:
+    root = dictionary.root(table)
+    return f"FROM {quote_identifier(root)} AS {alias} " + " ".join(joins)
+
+
+def select_page(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *,
+                where: str, params: Sequence[Any], joins: Sequence[str] = (),
+                order_by: Sequence[str] = (), limit: int, offset: int,
+                alias: str = "t") -> list[dict[str, Any]]:
+    """One page of ``table``'s rows matching ``where`` (SQL over alias ``t``), LIMIT/OFFSET."""
+    class_where, class_params = _qualified_class_filter(dictionary, table, alias)
+    order = f" ORDER BY {', '.join(order_by)}" if order_by else ""
+    sql = (f"SELECT {alias}.* {_from(dictionary, table, joins, alias)} "
+           f"WHERE ({class_where}) AND ({where}){order} LIMIT ? OFFSET ?")
+    cursor = db.execute(sql, [*class_params, *params, limit, offset])
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def count_matching(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *,
+                   where: str, params: Sequence[Any], joins: Sequence[str] = (),
+                   alias: str = "t") -> int:
+    """``count(*)`` of the rows ``select_page`` would page through."""
+    class_where, class_params = _qualified_class_filter(dictionary, table, alias)
+    sql = (f"SELECT count(*) {_from(dictionary, table, joins, alias)} "
+           f"WHERE ({class_where}) AND ({where})")
+    return int(db.execute(sql, [*class_params, *params]).fetchone()[0])
+
+
+def columns_by_ids(db: sqlite_utils.Database, dictionary: Dictionary, table: str,
+                   sys_ids: Iterable[str], columns: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``{sys_id: {column: value}}`` for the given rows of ``table`` (one query per 900 ids)."""
+    physical = dictionary.physical_fields(dictionary.root(table))
+    wanted = [c for c in dict.fromkeys(["sys_id", *columns]) if c in physical]
+    ids = sorted({i for i in sys_ids if i})
+    found: dict[str, dict[str, Any]] = {}
+    root = quote_identifier(dictionary.root(table))
+    select = ", ".join(quote_identifier(c) for c in wanted)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        cursor = db.execute(f"SELECT {select} FROM {root} WHERE sys_id IN ({marks})", chunk)
+        for row in cursor.fetchall():
+            record = dict(zip(wanted, row, strict=True))
+            found[str(record["sys_id"])] = record
+    return found
+
+
+def journal_entries(db: sqlite_utils.Database, element_ids: Iterable[str],
+                    elements: Sequence[str]) -> list[dict[str, Any]]:
+    """Journal entries (``sys_journal_field``) of some records, newest first, with the
+    author's full name (servicenow-behaviour §1.4). sys_ids are unique instance-wide, so the
+    ``name`` (table) column is not needed to find them."""
+    ids = sorted(set(element_ids))
+    if not ids or not elements:
+        return []
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        sql = (
+            "SELECT j.element_id, j.element, j.value, j.sys_created_on, j.sys_created_by, "
+            "u.name AS author FROM sys_journal_field AS j "
+            "LEFT JOIN sys_user AS u ON u.user_name = j.sys_created_by "
+            f"WHERE j.element IN ({', '.join('?' for _ in elements)}) "
+            f"AND j.element_id IN ({', '.join('?' for _ in chunk)}) "
+            "ORDER BY j.sys_created_on DESC, j.rowid DESC"
+        )
+        cursor = db.execute(sql, [*elements, *chunk])
+        columns = [d[0] for d in cursor.description]
+        found.extend(dict(zip(columns, row, strict=True)) for row in cursor.fetchall())
+    return found
+
+
+def web_service_access(db: sqlite_utils.Database, table: str) -> bool | None:
+    """``sys_db_object.ws_access`` of ``table`` (``None`` when the row is missing)."""
+    row = db.execute("SELECT ws_access FROM sys_db_object WHERE name = ?", [table]).fetchone()
+    if row is None:
+        return None
+    return row[0] is None or bool(row[0])
+
+
+def property_value(db: sqlite_utils.Database, name: str) -> str | None:
+    """The value of a ``sys_properties`` row, or ``None``."""
+    row = db.execute("SELECT value FROM sys_properties WHERE name = ?", [name]).fetchone()
+    return None if row is None else (None if row[0] is None else str(row[0]))
+
+
+def aggregate_rows(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *,
+                   where: str, params: Sequence[Any], joins: Sequence[str] = (),
+                   group_by: Sequence[str], aggregates: Sequence[tuple[str, str]],
+                   count: bool, alias: str = "t") -> list[tuple[Any, ...]]:
+    """One ``SELECT <group cols>, count(*), AGG(col)... GROUP BY`` over the matching rows.
+
+    ``aggregates`` are ``(function, column)`` with function in AVG/MIN/MAX/SUM. Each result
+    row is ``(*group values, count or None, *aggregate values)``.
+    """
+    class_where, class_params = _qualified_class_filter(dictionary, table, alias)
+    group_sql = [f"{alias}.{quote_identifier(c)}" for c in group_by]
+    select = [*group_sql, "count(*)" if count else "NULL"]
+    select += [f"{fn}({alias}.{quote_identifier(col)})" for fn, col in aggregates]
+    sql = (f"SELECT {', '.join(select)} {_from(dictionary, table, joins, alias)} "
+           f"WHERE ({class_where}) AND ({where})")
+    if group_sql:
+        sql += f" GROUP BY {', '.join(group_sql)} ORDER BY {', '.join(group_sql)}"
+    return [tuple(row) for row in db.execute(sql, [*class_params, *params]).fetchall()]
+
+
+def insert_journal(db: sqlite_utils.Database, values: dict[str, Any]) -> None:
+    """Insert one ``sys_journal_field`` row (storage values, sys_id included)."""
+    names = list(values)
+    db.execute(
+        f"INSERT INTO sys_journal_field ({', '.join(quote_identifier(n) for n in names)}) "
+        f"VALUES ({', '.join('?' for _ in names)})",
+        [values[n] for n in names],
+    )
