@@ -371,19 +371,15 @@ class Connector:
                 "ticketing integration needs Kingston or later: upgrade the instance",
                 hint="upgrade the instance to Kingston or later (not fixable in place)")
         try:
-            scope = api.app_scope()
+            installed = api.app_installed()
         except ServiceNowAPIError as exc:
             raise UnsupportedInstance(
                 f"cannot check whether the app is installed: {exc}", hint=exc.hint) from exc
-        if scope is None:
+        if not installed:
             raise UnsupportedInstance(
                 "the Microsoft 365 Ticketing Connector app (x_mioms_m365ticket) is not installed "
                 "on the instance: install it and complete its installation checklist",
                 hint="install the app from the ServiceNow Store, then run its checklist")
-        if value_of(scope.get("active")) == "false":
-            raise UnsupportedInstance(
-                "the Microsoft 365 Ticketing Connector app is installed but inactive: "
-                "activate it on the instance")
         return family
 
     # status / authorize -------------------------------------------------------------------

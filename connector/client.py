@@ -210,11 +210,21 @@ class ServiceNowClient:
         row = self.find_one("sys_properties", "name=glide.war", fields="value")
         return value_of(row.get("value")) if row else None
 
-    def app_scope(self) -> dict[str, Any] | None:
-        """The ``sys_scope`` row of the app, or ``None`` when the app is not installed."""
-        page = self.list_records("sys_scope", query=f"scope={APP_SCOPE}",
-                                 fields="sys_id,version,active", limit=1)
-        return page.rows[0] if page.rows else None
+    def app_installed(self) -> bool:
+        """Whether the app answers its scripted API.
+
+        The integration user may not read ``sys_scope`` (an admin table), but every user the
+        app serves can call its API; an instance without the app answers its unknown-path
+        error, ``Requested URI does not represent any resource`` (servicenow-behaviour §1.5).
+        """
+        try:
+            self.request("GET", f"{APP_API}/connection")
+        except ServiceNowAPIError as exc:
+            if exc.message == "Requested URI does not represent any resource" or \
+                    exc.status == 404:
+                return False
+            raise
+        return True
 
     # The app's scripted API (fixed by the lead)
     def get_connection(self) -> dict[str, Any]:

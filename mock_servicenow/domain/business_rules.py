@@ -121,8 +121,19 @@ def before_update(ctx: Context, table: str, previous: Mapping[str, Any],
     row["sys_mod_count"] = int(previous.get("sys_mod_count") or 0) + 1
 
 
+def _oauth_entity_rules(ctx: Context, row: dict[str, Any]) -> None:
+    """Application Registry defaults on insert: ``client_id`` is a generated 32-hex value
+    (read-only: a value sent by the caller is ignored), ``client_secret`` is generated when
+    left blank (servicenow-behaviour §4.3)."""
+    row["client_id"] = ctx.platform.ids.hex_secret(32)
+    if not row.get("client_secret"):
+        row["client_secret"] = ctx.platform.ids.token()[:32]
+
+
 def _apply_rules(ctx: Context, table: str, row: dict[str, Any],
                  previous: Mapping[str, Any] | None) -> None:
+    if table == "oauth_entity" and previous is None:
+        _oauth_entity_rules(ctx, row)
     if _is(ctx, table, "incident"):
         _incident_rules(ctx, table, row, previous)
     for name, states in INACTIVE_STATES.items():

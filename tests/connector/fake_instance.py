@@ -154,7 +154,7 @@ class FakeInstance:
         if not auth.startswith("Bearer ") or self.access.get(token, 0) <= self.now:
             return httpx.Response(401, json=_NOT_AUTHENTICATED,
                                   headers={"WWW-Authenticate": 'BASIC realm="Service-now"'})
-        if path == "/api/x_mioms_m365ticket/v1/connection":
+        if path == "/api/x_mioms_m365ticket/v1/connection" and self.app_installed:
             return self._connection(request)
         if path.startswith("/api/now/stats/"):
             return self._stats(request, path.rsplit("/", 1)[1])
@@ -232,11 +232,6 @@ class FakeInstance:
         if table == "sys_properties":
             rows = [{"value": self.glide_war}] if self.glide_war and \
                 params.get("sysparm_query") == "name=glide.war" else []
-            return httpx.Response(200, json={"result": rows},
-                                  headers={"X-Total-Count": str(len(rows))})
-        if table == "sys_scope":
-            rows = [{"sys_id": "a" * 32, "version": "1.0.2", "active": "true"}] \
-                if self.app_installed else []
             return httpx.Response(200, json={"result": rows},
                                   headers={"X-Total-Count": str(len(rows))})
         if table not in self.tables:

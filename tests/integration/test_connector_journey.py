@@ -28,7 +28,6 @@ from connector import Connector, ConnectorSettings, NotProvisioned
 from tests.connector.recording import RecordingTransport, load_contract
 from tests.connector.test_mapping import profiles
 
-pytestmark = pytest.mark.integration_pending
 
 BASE = "https://dev00000.service-now.test"
 ROOT = Path(__file__).resolve().parents[2]
