@@ -449,6 +449,9 @@ def table(results: dict[str, Any], checked: list[dict[str, Any]]) -> str:
         elif "median_s" in entry:
             lines.append(f"{name:44} {'':>10} {entry['median_s'] * 1000:>9.0f} {'':>9}  "
                          "process start to ready:")
+        elif "tickets_per_second" in entry:
+            lines.append(f"{name:44} {entry['tickets_per_second']:>10.0f} {'':>9} {'':>9}  "
+                         f"tickets/s; {entry['requests']} requests for {entry['pages']} pages")
         elif "incidents" in entry:
             lines.append(f"{name:44} {'':>10} {entry['load_seconds'] * 1000:>9.0f} {'':>9}  "
                          f"{entry['incidents']} incidents loaded")
