@@ -19,13 +19,22 @@ from mock_servicenow.domain.clock import format_glide, system_now
 from mock_servicenow.domain.context import Platform
 from mock_servicenow.domain.ids import IdGenerator
 from mock_servicenow.domain.instance import Instance
+from mock_servicenow.domain.instances import InstanceRegistry
 from mock_servicenow.domain.passwords import PasswordVerifier
 from mock_servicenow.domain.scenarios import BUILTIN_ACTIONS
 from mock_servicenow.errors import RequestTooLarge
 from mock_servicenow.releases import parse_release
 from mock_servicenow.settings import Settings
 from mock_servicenow.store.db import DatabaseLocation
-from mock_servicenow.web import auth, control_plane, login, m365ticket_app, oauth_endpoints
+from mock_servicenow.web import (
+    auth,
+    control_plane,
+    faults,
+    instances,
+    login,
+    m365ticket_app,
+    oauth_endpoints,
+)
 from mock_servicenow.web import idp as idp_pages
 from mock_servicenow.web import scenarios_api, table_api
 from mock_servicenow.web.context import close_db
@@ -41,10 +50,15 @@ class Emulator:
     instance: Instance
     journal: Journal
     authenticators: list[auth.Authenticator] = field(default_factory=list)
+    instances: InstanceRegistry = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.instances = InstanceRegistry(self.instance, random_seed=self.settings.random_seed)
 
     def instance_for_host(self, host: str) -> Instance:
-        """The instance serving ``host`` (one instance per app for now)."""
-        return self.instance
+        """The instance serving ``host``: ``<name>.localhost`` names one created through
+        ``/_emulator/instances``; every other host is the default instance."""
+        return self.instances.for_host(host)
 
 
 def build_instance(settings: Settings) -> Instance:
@@ -141,6 +155,8 @@ def create_app(settings: Settings) -> Flask:
         app.register_blueprint(control_plane.bp)
         app.register_blueprint(scenarios_api.bp)
         app.register_blueprint(idp_pages.control)
+        app.register_blueprint(instances.bp)
+        faults.install(app)
     # Identity (issue 4): OAuth server, login pages, the IdP stand-in.
     oauth_endpoints.init_oauth(app)
     app.register_blueprint(oauth_endpoints.bp)

@@ -12,7 +12,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +24,12 @@ from mock_servicenow.domain.context import SYSTEM, Context, Platform
 from mock_servicenow.domain.scenarios import BUILTIN_ACTIONS, Action, Scenario
 from mock_servicenow.domain.seed import Installer, seed_instance
 from mock_servicenow.store import rows
-from mock_servicenow.store.db import DatabaseLocation, DatabaseUnavailable, copy_database
+from mock_servicenow.store.db import (
+    DatabaseLocation,
+    DatabaseUnavailable,
+    copy_database,
+    write_transaction,
+)
 from mock_servicenow.store.migrations import MIGRATIONS, apply_migrations
 
 _CLOCK_KEY = "clock"
@@ -114,6 +119,11 @@ class Instance:
         # The template lives in memory (no WAL); put file databases back in WAL mode.
         if not self.location.is_memory:
             db.execute("PRAGMA journal_mode=WAL")
+        self._after_copy(db)
+
+    def _after_copy(self, db: sqlite_utils.Database) -> None:
+        """Hook run after every template copy (creation and reset); instances created by
+        name (``domain/instances.py``) write their own name into the copied properties."""
 
     def reset(self, db: sqlite_utils.Database) -> float:
         """Back to the seeded state; returns the seconds it took (``/_emulator/reset``).
@@ -160,6 +170,16 @@ class Instance:
         """Persist the clock so every worker process sees it."""
         with db.atomic():
             rows.set_state(db, _CLOCK_KEY, clock.to_state())
+
+    def update_clock(self, db: sqlite_utils.Database,
+                     change: Callable[[ControllableClock], None]) -> ControllableClock:
+        """Read, change and save the clock as one write transaction (no lost updates when
+        several workers advance it at once); returns the saved clock."""
+        with write_transaction(db):
+            clock = self.load_clock(db)
+            change(clock)
+            rows.set_state(db, _CLOCK_KEY, clock.to_state())
+        return clock
 
     def context(self, db: sqlite_utils.Database, *, base_url: str = "http://127.0.0.1:8080",
                 clock: ControllableClock | None = None) -> Context:

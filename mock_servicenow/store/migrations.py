@@ -132,9 +132,19 @@ def sync_schema(db: sqlite_utils.Database, dictionary: Dictionary) -> None:
                         f"ALTER TABLE {quote_identifier(root)} "
                         f"ADD COLUMN {quote_identifier(name)} {fld.column_type}"
                     )
+        # In a hierarchy stored in one table every query also filters on sys_class_name, so
+        # a plain index on the field still visits each matching row to check its class:
+        # counting 12,500 incidents of one assignment group out of 100,000 took 24 ms
+        # (scripts/bench), against 1.3 ms with (field, sys_class_name), which covers the
+        # count and still serves lookups on the field alone. It keeps the field's index name
+        # (idx_<root>_<field>); a database made before keeps its one-column index.
+        classed = "sys_class_name" in fields
         for name, fld in fields.items():
-            if fld.indexed or fld.unique:
+            if fld.unique or (fld.indexed and (not classed or name == "sys_class_name")):
                 _index(db, root, (name,), unique=fld.unique)
+            elif fld.indexed:
+                _index(db, root, (name, "sys_class_name"), unique=False,
+                       name=f"idx_{root}_{name}")
         for table_name in dictionary.descendants(root):
             for columns_tuple in dictionary.table(table_name).indexes:
                 _index(db, root, columns_tuple, unique=False)
@@ -142,8 +152,9 @@ def sync_schema(db: sqlite_utils.Database, dictionary: Dictionary) -> None:
             _class_view(db, dictionary, root, table_name)
 
 
-def _index(db: sqlite_utils.Database, root: str, columns: tuple[str, ...], *, unique: bool) -> None:
-    name = f"idx_{root}_{'_'.join(columns)}"
+def _index(db: sqlite_utils.Database, root: str, columns: tuple[str, ...], *, unique: bool,
+           name: str | None = None) -> None:
+    name = name or f"idx_{root}_{'_'.join(columns)}"
     quoted = ", ".join(quote_identifier(c) for c in columns)
     kind = "UNIQUE INDEX" if unique else "INDEX"
     db.execute(
@@ -158,4 +169,21 @@ def _class_view(db: sqlite_utils.Database, dictionary: Dictionary, root: str, na
     db.execute(
         f"CREATE VIEW {quote_identifier(name)} AS SELECT * FROM {quote_identifier(root)} "
         f"WHERE sys_class_name IN ({classes})"
+    )
+
+
+@MIGRATIONS(name="09_emulator_faults")
+def _emulator_faults(db: sqlite_utils.Database) -> None:
+    # Fault-injection rules (``/_emulator/faults``), kept in the instance database so every
+    # worker process applies them; reset copies the template, which clears them.
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS _emulator_fault (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            method TEXT NOT NULL,
+            path TEXT NOT NULL,
+            action TEXT NOT NULL,
+            spec TEXT NOT NULL,
+            remaining INTEGER,
+            created_at TEXT NOT NULL
+        )"""
     )

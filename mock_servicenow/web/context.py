@@ -33,15 +33,21 @@ def current_instance() -> Instance:
 def get_db() -> sqlite_utils.Database:
     """This request's connection to its instance database."""
     if "db" not in g:
-        g.db = current_instance().connect()
+        # The thread's cached connection (store/db.py acquire): no schema parse per request.
+        g.db_location = current_instance().location
+        g.db = g.db_location.acquire()
     return g.db  # type: ignore[no-any-return]
 
 
 def close_db(_exc: BaseException | None = None) -> None:
-    """Teardown: close the request's connection."""
+    """Teardown: give the request's connection back (an open transaction is rolled back)."""
     db = g.pop("db", None)
+    location = g.pop("db_location", None)
     if db is not None:
-        db.close()
+        if location is not None:
+            location.release(db)
+        else:
+            db.close()
 
 
 def base_url() -> str:

@@ -7,13 +7,15 @@ JSON in and out (ARCHITECTURE §2). Enabled by default and answering loopback ca
 from __future__ import annotations
 
 import ipaddress
+import math
+import os
 import re
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, request
 
-from mock_servicenow.domain.clock import parse_glide
+from mock_servicenow.domain.clock import ControllableClock, parse_glide
 from mock_servicenow.errors import InvalidRequest, NotAuthorized, RecordNotFound
 from mock_servicenow.web.context import current_instance, emulator, get_db
 from mock_servicenow.web.responses import json_response
@@ -60,6 +62,8 @@ def info() -> Response:
         "clock": instance.load_clock(db).describe(),
         "scenarios": instance.applied_scenarios(db),
         "tables": instance.table_counts(db),
+        # Which process answered: with serve --workers N, tells the workers apart.
+        "pid": os.getpid(),
     })
 
 
@@ -94,30 +98,34 @@ def clock() -> Response:
     """
     instance = current_instance()
     db = get_db()
-    current = instance.load_clock(db)
-    if request.method == "POST":
-        body = json_body()
-        action = body.get("action")
-        try:
-            if action == "freeze":
-                at = body.get("at")
-                current.freeze(parse_glide(str(at)) if at else None)
-            elif action == "advance":
-                current.advance(float(body["seconds"]))
-            elif action == "unfreeze":
-                current.unfreeze()
-            elif action == "reset":
-                current.reset()
-            else:
-                raise InvalidRequest(
-                    "action must be one of freeze, advance, unfreeze, reset",
-                    message="Invalid clock action",
-                )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidRequest(f"bad clock request: {type(exc).__name__}",
-                                 message="Invalid clock action") from None
-        instance.save_clock(db, current)
-    return json_response(current.describe())
+    if request.method == "GET":
+        return json_response(instance.load_clock(db).describe())
+    body = json_body()
+    action = body.get("action")
+    if action not in ("freeze", "advance", "unfreeze", "reset"):
+        raise InvalidRequest("action must be one of freeze, advance, unfreeze, reset",
+                             message="Invalid clock action")
+    try:
+        at = parse_glide(str(body["at"])) if action == "freeze" and body.get("at") else None
+        seconds = float(body["seconds"]) if action == "advance" else 0.0
+        if not math.isfinite(seconds) or abs(seconds) > 100 * 365 * 86400:
+            raise ValueError("seconds out of range")
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise InvalidRequest(f"bad clock request: {type(exc).__name__}",
+                             message="Invalid clock action") from None
+
+    def change(current: ControllableClock) -> None:
+        if action == "freeze":
+            current.freeze(at)
+        elif action == "advance":
+            current.advance(seconds)
+        elif action == "unfreeze":
+            current.unfreeze()
+        else:
+            current.reset()
+
+    # One write transaction: concurrent advances from several workers all count.
+    return json_response(instance.update_clock(db, change).describe())
 
 
 #: The OpenAPI documents, kept at the project root (``contracts/``) as the shared truth.
