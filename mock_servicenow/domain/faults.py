@@ -150,6 +150,14 @@ def _text(body: dict[str, Any], name: str) -> str | None:
     return value
 
 
+def _seconds(seconds: Any) -> float:
+    if (isinstance(seconds, bool) or not isinstance(seconds, int | float)
+            or not math.isfinite(seconds) or not 0 <= seconds <= MAX_LATENCY_SECONDS):
+        raise InvalidFaultRule(
+            f"'seconds' must be a number from 0 to {MAX_LATENCY_SECONDS:g} for 'latency'")
+    return float(seconds)
+
+
 def parse_rule(body: dict[str, Any]) -> dict[str, Any]:
     """Validate a ``POST /_emulator/faults`` body into the fields of a rule (400 otherwise)."""
     known = {"method", "path", "action", "status", "seconds", "retry_after", "limit", "times",
@@ -170,6 +178,15 @@ def parse_rule(body: dict[str, Any]) -> dict[str, Any]:
         raise InvalidFaultRule(f"'action' must be one of {', '.join(ACTIONS)}")
     rule: dict[str, Any] = {"method": method.upper(), "path": path, "action": action,
                             "times": _int(body, "times", low=1, high=1_000_000)}
+    # Every field given is checked, whatever the action: a status of 399 next to a
+    # "latency" action is out of range (a 400), not silently ignored (docs/faults.md).
+    _int(body, "status", low=400, high=599)
+    _int(body, "retry_after", low=0, high=86_400)
+    _int(body, "limit", low=1, high=10_000_000)
+    _text(body, "message")
+    _text(body, "detail")
+    if "seconds" in body and body["seconds"] is not None:
+        _seconds(body["seconds"])
     if action == "status":
         status = _int(body, "status", low=400, high=599)
         if status is None:
@@ -178,12 +195,7 @@ def parse_rule(body: dict[str, Any]) -> dict[str, Any]:
         rule["message"] = _text(body, "message")
         rule["detail"] = _text(body, "detail")
     elif action == "latency":
-        seconds = body.get("seconds")
-        if (isinstance(seconds, bool) or not isinstance(seconds, int | float)
-                or not math.isfinite(seconds) or not 0 <= seconds <= MAX_LATENCY_SECONDS):
-            raise InvalidFaultRule(
-                f"'seconds' must be a number from 0 to {MAX_LATENCY_SECONDS:g} for 'latency'")
-        rule["seconds"] = float(seconds)
+        rule["seconds"] = _seconds(body.get("seconds"))
     elif action == "rate_limit":
         rule["retry_after"] = _int(body, "retry_after", low=0, high=86_400)
         rule["limit"] = _int(body, "limit", low=1, high=10_000_000)

@@ -98,7 +98,7 @@ def clock() -> Response:
     """
     instance = current_instance()
     db = get_db()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD is GET without a body (§1.1)
         return json_response(instance.load_clock(db).describe())
     body = json_body()
     action = body.get("action")

@@ -50,7 +50,7 @@ def authorize() -> Response:
         return message("Sign-in error", "AADSTS50011: The redirect URI specified in the "
                        "request does not match the redirect URIs configured for the "
                        "application.")
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD is GET without a body
         return page("idp_login.html", action=request.full_path, idp_ck=_idp_token(),
                     error=None, login="")
     login = request.form.get("login", "")

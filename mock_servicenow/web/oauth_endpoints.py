@@ -88,7 +88,7 @@ def authorize() -> Response:
         grant = server().get_consent_grant(end_user=user)
     except OAuth2Error as error:
         return message("OAuth error", _describe(error))
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD is GET without a body (never a decision)
         return _consent_page(grant)
     if not browser.csrf_ok():
         return message("OAuth error", "Invalid security token: please reload the page and "
