@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.security.secret_scan import SecretScan, scanning
 
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.register_profile(
@@ -35,3 +39,14 @@ def pytest_terminal_summary(terminalreporter: object) -> None:
               f"{r['failures']:>9}")
     write(f"{'total':<43} {sum(r['operations'] for r in rows):>10} "
           f"{sum(r['examples'] for r in rows):>9} {sum(r['failures'] for r in rows):>9}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def secret_scan() -> Iterator[SecretScan]:
+    """The whole run's secret scan (tests/security/secret_scan.py): at the end, no log record,
+    journal entry, error (body and headers) or redirect may hold a password, client secret or
+    token the run used. Fails as the last test's teardown, listing each leak."""
+    for scan in scanning():
+        yield scan
+        leaks = scan.leaks()
+        assert not leaks, "secrets leaked:\n" + "\n".join(leaks[:20])

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +38,24 @@ from mock_servicenow.errors import NotAuthenticated
 FAILURE_BODY = {"error_description": "access_denied", "error": "server_error"}
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
 _AUTH_METHODS = ["client_secret_post", "client_secret_basic"]
+
+
+class _NoIssuedTokens(logging.Filter):
+    """authlib logs every token it issues at DEBUG (``"Issue token %r to %r"``, the access and
+    refresh tokens in clear): keep the record, drop the token (ARCHITECTURE §5: no secret in
+    any log line, even with DEBUG logging on)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith(("Issue token", "Grant token")) and record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = ("<token redacted>", *args[1:])
+        return True
+
+
+# Logger filters apply only where a record is created, so each grant module's logger.
+for _name in ("authorization_code", "implicit", "refresh_token",
+              "resource_owner_password_credentials", "client_credentials"):
+    logging.getLogger(f"authlib.oauth2.rfc6749.grants.{_name}").addFilter(_NoIssuedTokens())
 
 
 def token_failure() -> Response:

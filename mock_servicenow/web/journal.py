@@ -8,6 +8,7 @@ process: with ``--workers N`` each worker journals what it served.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import deque
 from dataclasses import asdict, dataclass
@@ -23,12 +24,27 @@ SECRET_PARAMETERS = frozenset({
 REDACTED = "***"
 
 
+#: An encoded-query term on a password-like field (dot-walked or not): its operator and value
+#: are masked, so ``sysparm_query=user_password=<a password>`` never reaches the journal or
+#: the access log (the query itself is refused, §1.5, but the line is still written).
+_SECRET_QUERY_TERM = re.compile(
+    r"(^|\^(?:OR|NQ)?)((?:[A-Za-z0-9_]+\.)*[A-Za-z0-9_]*(?:password|secret|token)[A-Za-z0-9_]*)"
+    r"([^^]*)", re.IGNORECASE)
+
+
+def _redact_encoded_query(value: str) -> str:
+    return _SECRET_QUERY_TERM.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", value)
+
+
 def redact_query(query: str) -> str:
-    """The query string with secret parameters' values replaced by ``***``."""
+    """The query string with secret parameters' values replaced by ``***``, and the terms of
+    ``sysparm_query`` on password, secret and token fields masked."""
     if not query:
         return ""
     pairs = parse_qsl(query, keep_blank_values=True)
-    return urlencode([(k, REDACTED if k.lower() in SECRET_PARAMETERS else v) for k, v in pairs])
+    return urlencode([(k, REDACTED if k.lower() in SECRET_PARAMETERS
+                       else _redact_encoded_query(v) if k.lower() == "sysparm_query" else v)
+                      for k, v in pairs])
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,139 @@
+"""A run-wide secret scan (issue 8 item 7): what the emulator writes where secrets must never
+appear (log records, journal entries, error bodies) is collected for the whole test run and
+checked at the end against every secret the run used.
+
+Secrets are harvested as the run goes, from the traffic itself: passwords and client secrets
+in the requests that carry them (form or JSON fields ``password``, ``user_password``,
+``client_secret``), and every access and refresh token the token endpoint issues. Values too
+short or too ordinary to tell apart from normal text (``admin``, ``integration``: they are
+also user names) are left to ``test_no_secret_anywhere.py``, which runs a journey with
+distinctive passwords and scans everything, stdout and stderr included.
+
+Nothing is patched in the emulator: Flask's ``request_finished`` signal gives every response
+with its request, a logging handler on the root logger sees every record, and
+``Journal.record`` is wrapped for the run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Flask, Response, request
+from flask.signals import request_finished
+
+from mock_servicenow.web.journal import Journal
+
+SECRET_FIELDS = ("password", "user_password", "client_secret", "refresh_token")
+_ORDINARY = re.compile(r"^[a-z_]+$")
+
+
+def distinctive(value: object) -> bool:
+    """Long and unusual enough that finding it in text means it leaked."""
+    return isinstance(value, str) and len(value) >= 8 and not _ORDINARY.match(value)
+
+
+class SecretScan(logging.Handler):
+    """Collects secrets and the texts that must not contain them."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.secrets: set[str] = set()
+        self.texts: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+
+    # -- sources -------------------------------------------------------------------------
+    def emit(self, record: logging.LogRecord) -> None:
+        """Every log record, formatted as a handler would write it (except the test clients'
+        own httpx logging of the URLs they were told to fetch)."""
+        if record.name.startswith(("httpx", "httpcore")):
+            return
+        try:
+            text = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is still scanned raw
+            text = f"{record.msg} {record.args}"
+        if record.exc_info and record.exc_info[1] is not None:
+            text += f" {record.exc_info[1]!r}"
+        self._text(f"log {record.name}", text)
+
+    def journal(self, entry: Any) -> None:
+        """A journal entry, as ``GET /_emulator/journal`` would show it."""
+        self._text("journal", json.dumps(getattr(entry, "__dict__", None) or repr(entry),
+                                         default=str))
+
+    def response(self, sender: Flask, response: Response, **_: Any) -> None:
+        """Harvest secrets from the request; keep error bodies for the scan."""
+        self._harvest_request()
+        if request.path == "/oauth_token.do" and response.status_code == 200:
+            try:
+                issued = json.loads(response.get_data())
+            except ValueError:
+                issued = {}
+            for key in ("access_token", "refresh_token"):
+                if distinctive(issued.get(key)):
+                    self._secret(issued[key])
+        if response.status_code >= 400 and not response.direct_passthrough:
+            # Errors: body and headers (WWW-Authenticate and friends).
+            self._text("error headers", " ".join(f"{k}: {v}" for k, v in response.headers.items()))
+            self._text(f"error {response.status_code} {request.method} {request.path}",
+                       response.get_data(as_text=True))
+        elif response.status_code >= 300:
+            self._text(f"redirect {response.status_code} {request.path}",
+                       response.headers.get("Location", ""))
+
+    def _harvest_request(self) -> None:
+        values: dict[str, Any] = {}
+        try:
+            values.update(request.form.to_dict())
+            body = request.get_json(silent=True)
+            if isinstance(body, dict):
+                values.update(body)
+        except Exception:  # noqa: BLE001 - a body the app itself refused
+            return
+        for key in SECRET_FIELDS:
+            if distinctive(values.get(key)):
+                self._secret(values[key])
+
+    def _secret(self, value: str) -> None:
+        with self._lock:
+            self.secrets.add(value)
+
+    def _text(self, where: str, text: str) -> None:
+        if text:
+            with self._lock:
+                self.texts.append((where, text))
+
+    # -- verdict -------------------------------------------------------------------------
+    def leaks(self) -> list[str]:
+        """``where: secret`` (the secret shortened) for every text holding a secret."""
+        found = []
+        for where, text in self.texts:
+            for secret in self.secrets:
+                if secret in text:
+                    found.append(f"{where}: {secret[:4]}... in {text[:120]!r}")
+        return found
+
+
+def scanning() -> Iterator[SecretScan]:
+    """Install the scan for the duration of the generator (a session fixture's body)."""
+    scan = SecretScan()
+    root = logging.getLogger()
+    root.addHandler(scan)
+    original = Journal.record
+
+    def record(self: Journal, entry: Any) -> None:
+        scan.journal(entry)
+        original(self, entry)
+
+    Journal.record = record  # type: ignore[method-assign]
+    request_finished.connect(scan.response)
+    try:
+        yield scan
+    finally:
+        request_finished.disconnect(scan.response)
+        Journal.record = original  # type: ignore[method-assign]
+        root.removeHandler(scan)
