@@ -54,7 +54,7 @@ ADMIN = {"Authorization": "Basic " + base64.b64encode(b"admin:admin").decode()}
 # Bounded: ~60 operations x (positive + negative); raise locally with SCHEMATHESIS_EXAMPLES.
 POSITIVE = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "12"))
 NEGATIVE = max(1, POSITIVE // 2)
-STATEFUL_RUNS = int(os.environ.get("SCHEMATHESIS_STATEFUL_RUNS", "15"))
+STATEFUL_RUNS = int(os.environ.get("SCHEMATHESIS_STATEFUL_RUNS", "40"))
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance]
@@ -186,7 +186,7 @@ def test_table_api_stateful_crud(fresh_app: Flask,
             tally.run(f"stateful {key}", lambda: case.validate_response(response, checks=CHECKS))
 
     run_state_machine_as_test(Machine, settings=hypothesis_settings(
-        max_examples=STATEFUL_RUNS, stateful_step_count=6, **SETTINGS))  # type: ignore[arg-type]
+        max_examples=STATEFUL_RUNS, stateful_step_count=8, **SETTINGS))  # type: ignore[arg-type]
     record_property("schemathesis", {"contract": "table-api.openapi.yaml", "mode": "stateful",
                                      "operations": len(calls), "examples": tally.examples,
                                      "failures": len(tally.failures)})
