@@ -52,9 +52,11 @@ class _BrowserReceiver:
         self.urls: list[str] = []
 
     def start(self, redirect_uri: str) -> None:
-        self.page.route(f"{redirect_uri}**", lambda route: (
-            self.urls.append(route.request.url),
-            route.fulfill(status=200, body="connected")))
+        def arrived(route: Any) -> None:
+            self.urls.append(route.request.url)
+            route.fulfill(status=200, body="connected")
+
+        self.page.route(f"{redirect_uri}**", arrived)
 
     def wait(self) -> str:
         assert self.urls, f"Chromium was never sent back; it is at {self.page.url}"

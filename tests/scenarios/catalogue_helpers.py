@@ -15,8 +15,8 @@ import html
 import io
 import re
 from collections.abc import Callable
-from html.parser import HTMLParser
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 

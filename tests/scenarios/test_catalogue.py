@@ -21,7 +21,6 @@ from flask import Flask
 from mock_servicenow import cli as emulator_cli
 from mock_servicenow.domain import scenarios
 from tests.scenarios.catalogue_helpers import (
-    BASE,
     CHECKLIST,
     INTEGRATION_NAME,
     INTEGRATION_PASSWORD,
@@ -104,8 +103,7 @@ def test_oauth_entity_scope_denied(qa: QA) -> None:
 
     # Fix: Application Registries back to default, on its application access form.
     admin.go("/sys_db_object.do?sysparm_query=name=oauth_entity")
-    fields = {"access": "public", "read_access": "true"}
-    admin.submit(**fields)
+    admin.submit(access="public", read_access="true")
     assert "Record updated" in admin.text
     assert admin.run_checklist_step("oauth_entity") == "Complete"
     assert "Not complete" not in admin.text
