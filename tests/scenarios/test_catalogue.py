@@ -21,6 +21,7 @@ from flask import Flask
 from mock_servicenow import cli as emulator_cli
 from mock_servicenow.domain import scenarios
 from tests.scenarios.catalogue_helpers import (
+    BASE,
     CHECKLIST,
     INTEGRATION_NAME,
     INTEGRATION_PASSWORD,
@@ -37,6 +38,12 @@ CATALOGUE = (
     "expired-refresh-token", "rate-limited-integration-user",
     "web-service-only-integration-user", "change-request-rest-disabled",
 )
+
+
+def symptom(name: str, key: str = "text") -> str:
+    """What the scenario file says a person sees (the tests check the file against the
+    instance, so the catalogue cannot drift from the behaviour)."""
+    return str(scenarios.catalogue()[name].symptom[key])
 
 
 @pytest.fixture
@@ -95,7 +102,8 @@ def test_oauth_entity_scope_denied(qa: QA) -> None:
     admin = qa.admin_browser()
     # Symptom: the checklist's first step, run by the admin on the checklist page.
     assert admin.run_checklist_step("oauth_entity") == "Failed"
-    assert admin.step_message("oauth_entity") == POLICY_DENIAL
+    assert admin.step_message("oauth_entity") == POLICY_DENIAL == \
+        symptom("oauth-entity-scope-denied")
     assert "Not complete" in admin.element("checklist-status") + admin.text
     logged = qa.admin.get("/api/now/table/syslog", params={
         "sysparm_query": "source=x_mioms_m365ticket^level=2"}).json()["result"]
@@ -120,7 +128,7 @@ def test_personal_credentials(qa: QA) -> None:
     def as_personal_account(b: Browser) -> None:
         b.log_in("beth.anglin.admin", "Personal1!")
         # Symptom: the consent page names the personal account.
-        assert b.element("consent_user") == "Beth Anglin"
+        assert b.element("consent_user") == "Beth Anglin" == symptom("personal-credentials")
         b.allow()
 
     browser.script = as_personal_account
@@ -161,7 +169,7 @@ def test_sso_enabled_fixed_through_the_side_door(qa: QA) -> None:
         # Symptom: the authorize page goes to the IdP, which does not know the user.
         assert "/_idp/authorize" in str(b.page.url)
         b.idp_sign_in(f"{INTEGRATION_USER}@example.com", INTEGRATION_PASSWORD)
-        assert b.element("idp_error") == "Your account or password is incorrect."
+        assert b.element("idp_error") == symptom("sso-enabled")
 
     browser.script = through_the_idp
     with pytest.raises(AssertionError, match="never redirected back"):
@@ -209,12 +217,10 @@ def test_not_provisioned(qa: QA) -> None:
     qa.apply("not-provisioned")
     assert qa.connect_with_password().code == 0
     # Symptom: connected, but no cards and sharing refused, with the fix in the message.
-    assert "connected, not provisioned" in qa.cli("status").out
+    assert symptom("not-provisioned", "status") in qa.cli("status").out
     for refused in (qa.share(), qa.cli("cards")):
         assert refused.code == 1
-        assert refused.err == ("snow-connector: the connection is not provisioned on the "
-                               "instance yet (hint: run `snow-connector authorize` to "
-                               "provision the connection, then retry)")
+        assert refused.err == symptom("not-provisioned")
     # Fix: the provisioning step (Authorize); the cards appear.
     assert qa.cli("authorize").code == 0
     assert "connected and provisioned" in qa.cli("status").out
@@ -228,9 +234,10 @@ def test_not_provisioned(qa: QA) -> None:
 
 def test_pre_kingston(qa: QA) -> None:
     qa.apply("pre-kingston")
-    refusal = ("Microsoft 365 Ticketing Connector (x_mioms_m365ticket) requires ServiceNow "
-               "Kingston or later; this instance runs Jakarta. Upgrade the instance to install "
-               "it.")
+    refusal = symptom("pre-kingston")
+    assert refusal == ("Microsoft 365 Ticketing Connector (x_mioms_m365ticket) requires "
+                       "ServiceNow Kingston or later; this instance runs Jakarta. Upgrade the "
+                       "instance to install it.")
     # Symptom: connect refuses with a clear message, nothing is stored. The integration user
     # cannot read glide.war (sys_properties is admin-only), so it is told the app is missing;
     # an admin account is told the release.
@@ -262,12 +269,13 @@ def test_integration_user_missing(qa: QA) -> None:
     admin = qa.admin_browser()
     # Symptom: the doc's validation fails: User Administration > Users has no such user.
     admin.go(f"/sys_user_list.do?sysparm_search={INTEGRATION_USER}")
-    assert admin.element("no-records") == "No records to display"
+    assert admin.element("no-records") == symptom("integration-user-missing")
     assert admin.run_checklist_step("readiness") == "Failed"
-    assert "integration_user" in admin.step_message("readiness") or \
-        "user" in admin.step_message("readiness").lower()
+    assert admin.step_message("readiness") == ("The integration user m365_integration does "
+                                               "not exist; run step 2 again")
     refused = qa.connect_with_password()
-    assert refused.code == 1 and "refused" in refused.err
+    assert refused.code == 1
+    assert refused.err.startswith("snow-connector: the instance refused the password grant")
     # Fix: re-run the checklist's steps (Run buttons), then validate in Users.
     for step in ("integration_user", "roles", "readiness"):
         assert admin.run_checklist_step(step) == "Complete", admin.step_message(step)
@@ -285,9 +293,18 @@ def test_oauth_entity_missing(qa: QA) -> None:
     admin = qa.admin_browser()
     # Symptom: System OAuth > Application Registry has no entry; the connector is refused.
     admin.go("/oauth_entity_list.do?sysparm_search=Microsoft 365")
-    assert admin.element("no-records") == "No records to display"
+    assert admin.element("no-records") == symptom("oauth-entity-missing")
     assert admin.run_checklist_step("readiness") == "Failed"
+    assert admin.step_message("readiness") == (
+        "The OAuth application registry entry 'Microsoft 365 Security + Compliance Connector' "
+        "is missing or inactive; run step 1 again")
     assert "client_id" not in qa.banner()
+    # The connector still holding the old client id is refused.
+    client_id_refused = qa.cli("connect", "--instance", BASE, "--client-id", old_client_id,
+                               "--client-secret", "the-old-secret", "--username",
+                               INTEGRATION_USER, "--password", INTEGRATION_PASSWORD)
+    assert client_id_refused.code == 1
+    assert "the instance refused the password grant" in client_id_refused.err
     # Fix: run step 1 and readiness again, validate in the Application Registry.
     for step in ("oauth_entity", "readiness"):
         assert admin.run_checklist_step(step) == "Complete", admin.step_message(step)
@@ -312,7 +329,7 @@ def test_expired_refresh_token(qa: QA) -> None:
     assert synced.code == 1
     assert ("reauthorization required: run `snow-connector connect` again, signed in as the "
             "integration user") in synced.err
-    assert "reauthorization required" in qa.cli("status").out
+    assert symptom("expired-refresh-token", "status") in qa.cli("status").out
     # Fix: connect again (here through the browser, as the integration user).
     browser = Browser(qa.app)
 
@@ -341,8 +358,10 @@ def test_rate_limited_integration_user(qa: QA) -> None:
                             auth=(INTEGRATION_USER, INTEGRATION_PASSWORD))
     assert answer.status_code == 429
     assert answer.json()["error"] == {
-        "message": "Rate limit exceeded",
-        "detail": "Rate limit of 2 requests per hour for Table API exceeded"}
+        "message": symptom("rate-limited-integration-user"),
+        "detail": symptom("rate-limited-integration-user", "detail")}
+    assert answer.json()["error"]["detail"] == \
+        "Rate limit of 2 requests per hour for Table API exceeded"
     retry_after = int(answer.headers["Retry-After"])
     reset = int(answer.headers["X-RateLimit-Reset"])
     assert 0 < retry_after <= 3600 and reset % 3600 == 0
@@ -366,8 +385,7 @@ def test_rate_limited_integration_user(qa: QA) -> None:
 
 def test_web_service_only_integration_user(qa: QA) -> None:
     qa.apply("web-service-only-integration-user")
-    refusal = ("This user is a web service access only (non-interactive) user and cannot log "
-               "in to the user interface.")
+    refusal = symptom("web-service-only-integration-user")
     browser = Browser(qa.app)
 
     def log_in(b: Browser) -> None:
@@ -407,8 +425,7 @@ def test_change_request_rest_disabled(qa: QA) -> None:
     for kind in ("change", "incident"):
         refused = qa.share(kind=kind)
         assert refused.code == 1
-        assert ("ServiceNow answered 403: User Not Authorized (Failed API level ACL "
-                "Validation)") in refused.err, refused.err
+        assert refused.err.startswith(symptom("change-request-rest-disabled", "connector"))
     # Fix: Allow access to this table via web services, on the table's form.
     admin = qa.admin_browser()
     admin.go("/sys_db_object.do?sysparm_query=name=change_request")
