@@ -66,6 +66,20 @@ def test_every_catalogue_row_is_a_scenario_file_with_what_qa_needs() -> None:
         assert entry.reference, name
 
 
+def test_the_control_plane_lists_the_catalogue_and_what_is_applied(qa: QA) -> None:
+    listed = {s["name"]: s for s in qa.control.get("/_emulator/scenarios").json()["scenarios"]}
+    assert set(CATALOGUE) <= set(listed)
+    assert not any(listed[name]["applied"] for name in CATALOGUE)
+    qa.apply("not-provisioned")
+    qa.apply("change-request-rest-disabled")
+    listed = {s["name"]: s for s in qa.control.get("/_emulator/scenarios").json()["scenarios"]}
+    assert [n for n in CATALOGUE if listed[n]["applied"]] == [
+        "not-provisioned", "change-request-rest-disabled"]
+    assert listed["sso-enabled"]["fix"]["steps"][0].startswith("Either: log in to the instance")
+    assert qa.control.get("/_emulator/info").json()["scenarios"] == [
+        "not-provisioned", "change-request-rest-disabled"]
+
+
 def test_every_scenario_has_its_test_here() -> None:
     names = {n.removeprefix("test_").replace("_", "-") for n in globals()
              if n.startswith("test_")}
