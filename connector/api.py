@@ -36,6 +36,7 @@ from .errors import (
     InvalidInput,
     NotConnected,
     NotProvisioned,
+    PermissionDenied,
     ReauthorizationRequired,
     ServiceNowAPIError,
     TransportError,
@@ -478,7 +479,7 @@ class Connector:
         credentials = self._credentials()
         with self._api(credentials) as api:
             self._require_provisioned(api)
-            existing = self._lookup(api, task.correlation_id)
+            existing = self._lookup(api, task.correlation_id, table)
             if existing is not None:
                 return self._track(existing[0], existing[1], created=False)
             try:
@@ -487,17 +488,30 @@ class Connector:
                 if isinstance(exc, ServiceNowAPIError) and exc.status not in (500, 502, 504):
                     raise
                 # The answer was lost: did the instance create it? Ask, do not re-POST blindly.
-                found = self._lookup(api, task.correlation_id)
+                found = self._lookup(api, task.correlation_id, table)
                 if found is not None:
                     return self._track(found[0], found[1], created=True)
                 record = api.create_record(table, payload)
         return self._track(table, record, created=True)
 
-    def _lookup(self, api: ServiceNowClient,
-                correlation: str) -> tuple[str, dict[str, Any]] | None:
-        for table in TABLES.values():
-            row = api.find_one(table, f"correlation_id={correlation}^ORDERBYsys_created_on",
-                               fields=TICKET_FIELDS)
+    def _lookup(self, api: ServiceNowClient, correlation: str,
+                target: str) -> tuple[str, dict[str, Any]] | None:
+        """The ticket already made for this action: in the target table, then in the other.
+
+        The target table's answer decides (its errors propagate). The other table is asked too,
+        so an action shared as a change is not shared again as an incident; when that table is
+        closed to this user (403, e.g. web-service access turned off on it), no ticket of this
+        connector can be there either, so the share goes on.
+        """
+        others = [t for t in TABLES.values() if t != target]
+        for table in (target, *others):
+            try:
+                row = api.find_one(table, f"correlation_id={correlation}^ORDERBYsys_created_on",
+                                   fields=TICKET_FIELDS)
+            except PermissionDenied:
+                if table == target:
+                    raise
+                continue
             if row is not None:
                 return table, row
         return None

@@ -23,6 +23,7 @@ from mock_servicenow.domain.instances import InstanceRegistry
 from mock_servicenow.domain.passwords import PasswordVerifier
 from mock_servicenow.domain.scenarios import BUILTIN_ACTIONS
 from mock_servicenow.errors import RequestTooLarge
+from mock_servicenow.idp import directory as idp_directory
 from mock_servicenow.releases import parse_release
 from mock_servicenow.settings import Settings
 from mock_servicenow.store.db import DatabaseLocation
@@ -87,7 +88,8 @@ def build_instance(settings: Settings) -> Instance:
         scenario_dirs=settings.scenario_dirs,
         startup_scenarios=settings.scenarios,
         actions={**BUILTIN_ACTIONS, **apps.scenario_actions(
-            integration_password=settings.integration_password)},
+            integration_password=settings.integration_password),
+            "sso": idp_directory.sso_scenario_action},
     )
     instance.prepare()
     return instance

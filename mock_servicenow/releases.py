@@ -60,7 +60,10 @@ class Release:
 
 
 def parse_release(name: str) -> Release:
-    """Accept ``Washington DC``, ``washingtondc``, ``San Diego``...; raise :class:`UnknownRelease`."""
+    """Accept ``Washington DC``, ``washingtondc``, ``San Diego``...
+
+    Raises :class:`UnknownRelease` for anything else.
+    """
     family = name.replace(" ", "").replace("-", "").replace("_", "").lower()
     if family not in FAMILIES:
         raise UnknownRelease(

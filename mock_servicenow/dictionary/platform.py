@@ -73,7 +73,8 @@ SYS_USER = Table(
         F("roles", "user_roles", "Roles", max_length=255),
         F("time_zone", "choice", "Time zone", choices=choices(
             ("", "System (America/Los_Angeles)"), ("GMT", "GMT"), ("Europe/Paris", "Europe/Paris"),
-            ("America/New_York", "America/New_York"), ("America/Los_Angeles", "America/Los_Angeles"),
+            ("America/New_York", "America/New_York"),
+            ("America/Los_Angeles", "America/Los_Angeles"),
         )),
         F("date_format", "choice", "Date format", choices=choices(
             ("", "System (yyyy-MM-dd)"), ("dd/MM/yyyy", "dd/MM/yyyy"), ("MM-dd-yyyy", "MM-dd-yyyy"),
@@ -178,7 +179,8 @@ SYS_DB_OBJECT = Table(
         # Application access (servicenow-behaviour §5). ``access`` choice values are the
         # platform's likely ones; the reference marks them unconfirmed.
         F("access", "choice", "Accessible from", choices=choices(
-            ("public", "All application scopes"), ("package_private", "This application scope only"),
+            ("public", "All application scopes"),
+            ("package_private", "This application scope only"),
         ), default="public"),
         F("read_access", "boolean", "Can read", default="true"),
         F("create_access", "boolean", "Can create", default="false"),

@@ -58,7 +58,8 @@ TASK = Table(
             ("not_required", "No Longer Required"),
         )),
         F("upon_approval", "string", "Upon approval", default="proceed", choices=choices(
-            ("proceed", "Proceed to Next Task"), ("do_nothing", "Wait for a User to Close this task"),
+            ("proceed", "Proceed to Next Task"),
+            ("do_nothing", "Wait for a User to Close this task"),
         )),
         F("upon_reject", "string", "Upon reject", default="cancel", choices=choices(
             ("cancel", "Cancel all future Tasks"), ("goto", "Go to a previous Task"),
@@ -188,7 +189,8 @@ CHANGE_REQUEST = Table(
         F("on_hold", "boolean", "On hold", default="false"),
         F("on_hold_reason", "string", "On hold reason", max_length=4000),
         F("phase", "string", "Phase", default="requested", choices=choices(
-            ("requested", "Requested"), ("approval", "Approval"), ("implementation", "Implementation"),
+            ("requested", "Requested"), ("approval", "Approval"),
+            ("implementation", "Implementation"),
             ("review", "Review"), ("closed", "Closed"),
         )),
         F("scope", "integer", "Scope", default="3", choices=choices(

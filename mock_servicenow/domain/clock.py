@@ -96,7 +96,8 @@ class ControllableClock:
         )
 
     @classmethod
-    def from_state(cls, state: str | None, source: Callable[[], datetime] = system_now) -> ControllableClock:
+    def from_state(cls, state: str | None,
+                   source: Callable[[], datetime] = system_now) -> ControllableClock:
         """Rebuild a clock saved by :meth:`to_state` (``None``: plain system time)."""
         if not state:
             return cls(source=source)

@@ -142,11 +142,17 @@ class Instance:
         return scenarios.catalogue(self.scenario_dirs)
 
     def apply_scenario(self, db: sqlite_utils.Database, name: str, *,
-                       fix: bool = False) -> Scenario:
-        """Apply a scenario's setup (or, with ``fix``, its documented fix) in one transaction."""
+                       fix: bool = False, base_url: str | None = None) -> Scenario:
+        """Apply a scenario's setup (or, with ``fix``, its documented fix) in one transaction.
+
+        ``base_url``: the URL the instance is reached through (actions that store absolute
+        URLs, like ``sso``, use it); the configured one, else the default system context's.
+        """
         scenario = scenarios.find(name, self.scenario_dirs)
         clock = self.load_clock(db)
-        ctx = self.context(db, clock=clock)
+        base_url = base_url or self.platform.base_url
+        ctx = (self.context(db, clock=clock) if base_url is None
+               else self.context(db, clock=clock, base_url=base_url))
         with db.atomic():
             scenarios.run_actions(ctx, scenario.fix_actions if fix else scenario.setup, clock,
                                   self.actions)

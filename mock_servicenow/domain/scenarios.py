@@ -13,6 +13,9 @@ Actions are data too. Built in:
 * ``delete: {table, where: {...}}``: delete matching records;
 * ``property: {name, value}``: set (or create) a ``sys_properties`` row;
 * ``clock: {advance: seconds}`` / ``clock: {freeze: "YYYY-MM-DD HH:MM:SS"}``;
+* ``release: {family: NAME}``: the instance reports release ``NAME`` in ``glide.war``
+  (``family: running`` restores the release it was started with); release gates that read
+  ``glide.war`` follow (servicenow-behaviour §8);
 
 and applications register their own (``Action`` callables keyed by name). Values are wire
 values (strings as the Table API takes them); ``where`` matches by equality on wire values.
@@ -31,8 +34,10 @@ import yaml
 from mock_servicenow.dictionary.values import InvalidValue, to_storage
 from mock_servicenow.domain.clock import ControllableClock, parse_glide
 from mock_servicenow.domain.context import Context
+from mock_servicenow.domain.passwords import hash_password
 from mock_servicenow.domain.seed import storage_row
 from mock_servicenow.errors import InvalidRequest, RecordNotFound
+from mock_servicenow.releases import UnknownRelease, parse_release
 from mock_servicenow.store import rows
 
 #: The package's own catalogue.
@@ -162,6 +167,16 @@ def _storage(ctx: Context, table: str, values: Mapping[str, Any]) -> dict[str, A
     return converted
 
 
+def _hash_passwords(ctx: Context, table: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Password fields are stored hashed, as a Table API write stores them (§6)."""
+    fields = ctx.dictionary.fields(table)
+    for key, value in values.items():
+        if fields[key].type == "password" and value:
+            values[key] = hash_password(str(value),
+                                        iterations=ctx.platform.password_hash_iterations)
+    return values
+
+
 def _table(ctx: Context, args: Mapping[str, Any]) -> str:
     table = args.get("table")
     if not isinstance(table, str) or table not in ctx.dictionary:
@@ -179,7 +194,7 @@ def _matching(ctx: Context, table: str, where: Mapping[str, Any]) -> list[dict[s
 
 def _update(ctx: Context, args: Mapping[str, Any], _clock: ControllableClock) -> None:
     table = _table(ctx, args)
-    changes = _storage(ctx, table, args.get("set") or {})
+    changes = _hash_passwords(ctx, table, _storage(ctx, table, args.get("set") or {}))
     changes["sys_updated_on"] = ctx.now_glide()
     changes["sys_updated_by"] = ctx.user.user_name
     for row in _matching(ctx, table, args.get("where") or {}):
@@ -193,6 +208,7 @@ def _insert(ctx: Context, args: Mapping[str, Any], _clock: ControllableClock) ->
     _storage(ctx, table, values)  # validates names and values
     row = storage_row(ctx.dictionary, table, values, stamp=ctx.now_glide(),
                       user_name=ctx.user.user_name)
+    row.update(_hash_passwords(ctx, table, {k: row[k] for k in values if row.get(k)}))
     row["sys_id"] = args.get("sys_id") or ctx.platform.ids.sys_id()
     if rows.get(ctx.db, ctx.dictionary, table, row["sys_id"]) is None:
         rows.insert(ctx.db, ctx.dictionary, table, row)
@@ -228,12 +244,26 @@ def _clock(ctx: Context, args: Mapping[str, Any], clock: ControllableClock) -> N
         raise ScenarioError("clock needs 'advance' or 'freeze'")
 
 
+def _release(ctx: Context, args: Mapping[str, Any], clock: ControllableClock) -> None:
+    # A running instance cannot change its code; what clients and release gates see is the
+    # build it reports in glide.war (servicenow-behaviour §8), so that is what changes.
+    family = args.get("family")
+    if not isinstance(family, str):
+        raise ScenarioError("release needs a 'family' (a release name, or 'running')")
+    try:
+        release = ctx.platform.release if family == "running" else parse_release(family)
+    except UnknownRelease as exc:
+        raise ScenarioError(str(exc)) from None
+    _property(ctx, {"name": "glide.war", "value": release.glide_war}, clock)
+
+
 BUILTIN_ACTIONS: Mapping[str, Action] = {
     "update": _update,
     "insert": _insert,
     "delete": _delete,
     "property": _property,
     "clock": _clock,
+    "release": _release,
 }
 
 

@@ -236,7 +236,8 @@ def _seed_platform(seeder: Seeder, admin_password: str) -> None:
     iterations = ctx.platform.password_hash_iterations
     seeder.add("sys_user", {
         "user_name": "admin", "first_name": "System", "last_name": "Administrator",
-        "name": "System Administrator", "email": "admin@example.com", "title": "System Administrator",
+        "name": "System Administrator", "email": "admin@example.com",
+        "title": "System Administrator",
         "user_password": hash_password(admin_password, iterations=iterations), "roles": "admin",
     }, sys_id=ADMIN_SYS_ID)
     grant_role(seeder, ADMIN_SYS_ID, "admin")
@@ -336,7 +337,8 @@ def _seed_tasks(seeder: Seeder, user_ids: Mapping[str, str], group_ids: Mapping[
             "active": state not in (7, 8),
         }
         if state in (6, 7):
-            values.update(close_code="Solution provided", close_notes="Resolved by the service desk.",
+            values.update(close_code="Solution provided",
+                          close_notes="Resolved by the service desk.",
                           resolved_at=format_glide(opened + timedelta(hours=5)),
                           resolved_by=user_ids["beth.anglin"])
         if state == 7:

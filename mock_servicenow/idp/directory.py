@@ -6,14 +6,17 @@ process signs with the same key; its public half is what an ``sso_properties`` r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from mock_servicenow.domain import sso
 from mock_servicenow.domain.context import Context
 from mock_servicenow.domain.passwords import hash_password
+from mock_servicenow.domain.scenarios import ScenarioError
 from mock_servicenow.store import identity_tables, rows
 
 _KEY_STATE = "idp.signing_key"
@@ -93,3 +96,22 @@ def id_token(ctx: Context, user: dict[str, Any], *, issuer: str, audience: str,
     if nonce:
         claims["nonce"] = nonce
     return jwt.encode({"alg": "RS256", "typ": "JWT"}, claims, signing_key(ctx))
+
+
+#: The audience the stand-in's ID tokens carry by default (as ``/_emulator/idp/sso`` uses).
+SCENARIO_CLIENT_ID = "servicenow-instance"
+
+
+def sso_scenario_action(ctx: Context, args: Mapping[str, Any], _clock: object) -> None:
+    """Scenario action ``sso: {enabled: true|false}``: what ``POST /_emulator/idp/sso`` does.
+
+    Points the instance at this stand-in (issuer and sign-in URL under ``ctx.base_url``, the
+    URL the scenario was applied through) and switches multi-provider SSO on or off.
+    """
+    enabled = args.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ScenarioError("sso needs 'enabled': true or false")
+    base = (ctx.base_url or "http://127.0.0.1:8080").rstrip("/")
+    sso.configure_local_idp(ctx, enabled=enabled, issuer=base + "/_idp",
+                            auth_url=base + "/_idp/authorize", signing_key=public_pem(ctx),
+                            client_id=SCENARIO_CLIENT_ID)

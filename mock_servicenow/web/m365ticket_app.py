@@ -192,7 +192,8 @@ def connection_page() -> BaseResponse:
 
 
 def _not_installed(user: Principal, ctx: Context) -> Response:
-    reason = install.release_refusal(ctx.platform.release) or f"{APP_NAME} is not installed"
+    reason = (install.release_refusal(install.reported_release(ctx))
+              or f"{APP_NAME} is not installed")
     return _render("x_mioms_m365ticket_message.html", user, title=APP_NAME, text=reason)
 
 

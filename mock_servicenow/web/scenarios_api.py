@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from mock_servicenow.web.context import current_instance, get_db
+from mock_servicenow.web.context import base_url, current_instance, get_db
 from mock_servicenow.web.control_plane import json_body, loopback_only
 from mock_servicenow.web.responses import json_response
 
@@ -34,7 +34,7 @@ def apply(name: str) -> Response:
     fix = bool(json_body().get("fix", False))
     instance = current_instance()
     db = get_db()
-    scenario = instance.apply_scenario(db, name, fix=fix)
+    scenario = instance.apply_scenario(db, name, fix=fix, base_url=base_url())
     return json_response({
         "scenario": scenario.name,
         "applied": "fix" if fix else "setup",

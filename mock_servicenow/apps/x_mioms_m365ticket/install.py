@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 
 from mock_servicenow.apps.x_mioms_m365ticket import checklist
 from mock_servicenow.apps.x_mioms_m365ticket.constants import (
@@ -29,7 +30,7 @@ from mock_servicenow.domain.context import Context
 from mock_servicenow.domain.scoped import ScopedContext
 from mock_servicenow.domain.seed import Installer, stable_sys_id, storage_row
 from mock_servicenow.errors import ServiceNowError
-from mock_servicenow.releases import Release, parse_release
+from mock_servicenow.releases import Release, UnknownRelease, parse_release
 from mock_servicenow.store import rows
 
 
@@ -49,8 +50,32 @@ def release_refusal(release: Release) -> str | None:
             "install it.")
 
 
+def reported_release(ctx: Context) -> Release:
+    """The release the instance reports about itself: its ``glide.war`` build.
+
+    servicenow-behaviour §8: ``glide.war`` is how an instance tells its release; the store's
+    compatibility check and the connector both read it. A missing or unparseable value falls
+    back to the release the instance was started with.
+    """
+    found = rows.find_by(ctx.db, ctx.dictionary, "sys_properties", name="glide.war")
+    match = re.match(r"glide-([a-z]+)-", str(found[0].get("value") or "")) if found else None
+    if match:
+        try:
+            return parse_release(match.group(1))
+        except UnknownRelease:
+            pass
+    return ctx.platform.release
+
+
 def is_installed(ctx: Context) -> bool:
-    """True when the app's scope exists on the instance."""
+    """True when the app's scope exists and the instance's release can run it.
+
+    On a release older than Kingston (as ``glide.war`` reports it: see
+    :func:`reported_release`) the app is not available, so the ``pre-kingston`` scenario
+    reproduces on a running instance.
+    """
+    if release_refusal(reported_release(ctx)) is not None:
+        return False
     return access_policy.load_scope(ctx, SCOPE) is not None
 
 
@@ -59,7 +84,7 @@ def install(ctx: Context) -> None:
 
     Raises :class:`InstallRefused` on releases older than Kingston.
     """
-    refusal = release_refusal(ctx.platform.release)
+    refusal = release_refusal(reported_release(ctx))
     if refusal is not None:
         raise InstallRefused(refusal)
     if is_installed(ctx):
@@ -125,7 +150,7 @@ def banner_lines(ctx: Context) -> list[str]:
     These demo credentials are ``serve``'s documented interface (ARCHITECTURE §2); they are
     printed here and nowhere else (not logged, not in the journal).
     """
-    refusal = release_refusal(ctx.platform.release)
+    refusal = release_refusal(reported_release(ctx))
     if refusal is not None:
         return [f"m365 app: not installed: {refusal}"]
     if not is_installed(ctx):
