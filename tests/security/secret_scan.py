@@ -3,8 +3,10 @@ appear (log records, journal entries, error bodies) is collected for the whole t
 checked at the end against every secret the run used.
 
 Secrets are harvested as the run goes, from the traffic itself: passwords and client secrets
-in the requests that carry them (form or JSON fields ``password``, ``user_password``,
-``client_secret``), and every access and refresh token the token endpoint issues. Values too
+in the requests that carry them and succeed (form or JSON fields ``password``,
+``user_password``, ``client_secret``, ``refresh_token``), and every access and refresh token
+the token endpoint issues. Wrong passwords of refused attempts are covered with distinctive
+values by ``test_no_secret_anywhere.py``. Values too
 short or too ordinary to tell apart from normal text (``admin``, ``integration``: they are
 also user names) are left to ``test_no_secret_anywhere.py``, which runs a journey with
 distinctive passwords and scans everything, stdout and stderr included.
@@ -67,7 +69,10 @@ class SecretScan(logging.Handler):
 
     def response(self, sender: Flask, response: Response, **_: Any) -> None:
         """Harvest secrets from the request; keep error bodies for the scan."""
-        self._harvest_request()
+        if response.status_code < 400:
+            # Only what worked is a secret: generated junk in a refused request (a fuzzer's
+            # "password" of 127.0.0.1) is not, and would match ordinary text.
+            self._harvest_request()
         if request.path == "/oauth_token.do" and response.status_code == 200:
             try:
                 issued = json.loads(response.get_data())

@@ -128,8 +128,9 @@ def test_the_run_wide_scan_catches_a_leak() -> None:
         try:
             with httpx.Client(transport=httpx.WSGITransport(app=app),
                               base_url=IN_PROCESS_BASE_URL) as client:
-                client.post("/oauth_token.do", data={"grant_type": "password",
-                                                     "password": "Leaky-pw-123"})
+                # A successful request carrying a secret (an admin setting a password).
+                client.post("/api/now/table/sys_user", auth=("admin", "admin"),
+                            json={"user_name": "leaky", "user_password": "Leaky-pw-123"})
         finally:
             app.extensions["mock_servicenow"].instance.close()
         assert "Leaky-pw-123" in scan.secrets
