@@ -231,6 +231,41 @@ def _render_raw(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
             for index in range(len(rows))]
 
 
+def raw_wire_plan(ctx: Context, table: str,
+                  options: ReadOptions) -> list[tuple[str, str, str]] | None:
+    """How the store can build raw-mode records itself (``table_queries.select_page_json``):
+    ``(key, kind, link prefix)`` per output field, the same rules as :func:`_raw_converter`.
+
+    ``None`` when that shortcut does not apply: display modes, dot-walked fields, or a field
+    whose wire text SQLite would not spell like Python (floating-point columns).
+    """
+    if options.display_value != "false":
+        return None
+    if options.fields is not None and any("." in name for name in options.fields):
+        return None
+    fields = ctx.dictionary.fields(table)
+    names = list(fields) if options.fields is None else [
+        n for n in dict.fromkeys(options.fields) if n in fields]
+    plan: list[tuple[str, str, str]] = []
+    for name in names:
+        fld = fields[name]
+        if fld.type in PASSWORD_TYPES or fld.type in JOURNAL_TYPES:
+            plan.append((name, "empty", ""))
+        elif fld.type == "reference":
+            assert fld.reference is not None
+            if options.exclude_reference_link:
+                plan.append((name, "reference_value", ""))
+            else:
+                plan.append((name, "reference", reference_link(ctx, fld.reference, "")))
+        elif fld.type == "boolean":
+            plan.append((name, "boolean", ""))
+        elif fld.column_type == "REAL":
+            return None  # repr(float) and SQLite's float text differ
+        else:
+            plan.append((name, "text", ""))
+    return plan
+
+
 def _raw_converter(ctx: Context, fld: Field, exclude_link: bool) -> Callable[[Any], Any]:
     """A function stored value -> raw wire value for one column (same rules as ``_raw``)."""
     if fld.type in PASSWORD_TYPES or fld.type in JOURNAL_TYPES:
