@@ -21,6 +21,7 @@ never one per row.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -73,12 +74,22 @@ def user_zone(ctx: Context) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+_GLIDE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+
+
 def _local(stored: str, zone: ZoneInfo) -> str:
     try:
-        moment = datetime.strptime(stored, GLIDE_FORMAT).replace(tzinfo=UTC)
+        if _GLIDE_TEXT.fullmatch(stored):
+            # The common shape: fromisoformat is C code, strptime a Python regex parser.
+            moment = datetime.fromisoformat(stored).replace(tzinfo=UTC)
+        else:
+            moment = datetime.strptime(stored, GLIDE_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         return stored
-    return moment.astimezone(zone).strftime(GLIDE_FORMAT)
+    local = moment.astimezone(zone)
+    if local.year >= 1000:  # strftime's %Y does not pad years below 1000
+        return local.replace(tzinfo=None).isoformat(" ")
+    return local.strftime(GLIDE_FORMAT)
 
 
 def duration_words(stored: str) -> str:
@@ -191,28 +202,80 @@ def render_records(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
     journals = _journals(ctx, table, columns, rows)
     zone = user_zone(ctx)
     labels = {t.name: t.label for t in ctx.dictionary}
+    exclude = options.exclude_reference_link
     rendered: list[dict[str, Any]] = [{} for _ in rows]
+    # Column by column, with one converter per column chosen once (issue 9: the per-value
+    # type dispatch of _raw/_display was most of a display-value listing's time).
     for column in columns:
-        fld = column.field
-        for index, stored in enumerate(column.values):
-            raw = _raw(ctx, fld, stored, options.exclude_reference_link)
-            if fld.type in JOURNAL_TYPES:
-                shown: Any = journals.get((str(rows[index].get("sys_id")), column.key), "")
+        fld, key, values = column.field, column.key, column.values
+        if fld.type in JOURNAL_TYPES:
+            shown_values: list[Any] = [journals.get((str(row.get("sys_id")), key), "")
+                                       for row in rows]
+        else:
+            show = _display_converter(fld, displays, zone, labels)
+            shown_values = [show(stored) for stored in values]
+        linked = fld.type == "reference" and not exclude
+        prefix = reference_link(ctx, fld.reference, "") if linked and fld.reference else ""
+        if mode == "true":
+            if linked:
+                for target, stored, shown in zip(rendered, values, shown_values, strict=True):
+                    target[key] = ({"display_value": shown, "link": prefix + str(stored)}
+                                   if stored else shown)
             else:
-                shown = _display(fld, stored, displays, zone, labels)
-            if mode == "true":
-                if fld.type == "reference" and stored and not options.exclude_reference_link:
-                    assert fld.reference is not None
-                    shown = {"display_value": shown,
-                             "link": reference_link(ctx, fld.reference, str(stored))}
-                rendered[index][column.key] = shown
+                for target, shown in zip(rendered, shown_values, strict=True):
+                    target[key] = shown
+            continue
+        raw_of = _raw_converter(ctx, fld, exclude)
+        for target, stored, shown in zip(rendered, values, shown_values, strict=True):
+            if linked and not (stored is None or stored == ""):
+                target[key] = {"display_value": shown, "value": str(stored),
+                               "link": prefix + str(stored)}
             else:
-                value = raw["value"] if isinstance(raw, dict) else raw
-                both: dict[str, Any] = {"display_value": shown, "value": value}
-                if isinstance(raw, dict) and "link" in raw:
-                    both["link"] = raw["link"]
-                rendered[index][column.key] = both
+                target[key] = {"display_value": shown, "value": raw_of(stored)}
     return rendered
+
+
+def _display_converter(fld: Field, displays: Mapping[str, Mapping[str, str]], zone: ZoneInfo,
+                       labels: Mapping[str, str]) -> Callable[[Any], Any]:
+    """A function stored value -> display value for one column (same rules as
+    :func:`_display`, with the field's type looked at once instead of per value)."""
+    if fld.type in PASSWORD_TYPES:
+        return lambda _stored: ""
+    if fld.type == "reference":
+        assert fld.reference is not None
+        shown = displays.get(fld.reference, {})
+        return lambda stored: ("" if stored is None or stored == ""
+                               else shown.get(str(stored), ""))
+    if fld.choices:
+        by_value: dict[str, str] = {}
+        for choice in fld.choices:
+            by_value.setdefault(choice.value, choice.label)
+
+        def choice(stored: Any) -> Any:
+            if stored is None or stored == "":
+                return None
+            text = to_wire(fld, stored)
+            return by_value.get(text, text)
+        return choice
+    if fld.type in DATE_TIME_TYPES:
+        empty_text = "UNKNOWN" if fld.type == "due_date" else ""
+        seen: dict[str, str] = {}
+
+        def moment(stored: Any) -> str:
+            if stored is None or stored == "":
+                return empty_text
+            text = str(stored)
+            local = seen.get(text)
+            if local is None:
+                local = seen[text] = _local(text, zone)
+            return local
+        return moment
+    if fld.type in ("glide_duration", "timer"):
+        return lambda stored: "" if stored is None or stored == "" else duration_words(str(stored))
+    if fld.type == "sys_class_name":
+        return lambda stored: ("" if stored is None or stored == ""
+                               else labels.get(str(stored), str(stored)))
+    return lambda stored: "" if stored is None or stored == "" else to_wire(fld, stored)
 
 
 def _render_raw(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
