@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -93,7 +94,7 @@ def main() -> int:
         for _ in range(args.repeat):
             calls[args.profile]()
         profiler.stop()
-        print(profiler.output_text(unicode=False, color=False, show_all=False))
+        print(profiler.output_text(unicode=False, color=False, show_all=bool(os.environ.get("PROFILE_ALL"))))
     client.close()
     folder.cleanup()
     return 0

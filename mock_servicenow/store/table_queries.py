@@ -14,6 +14,7 @@ import sqlite_utils
 from sqlite_utils.db import quote_identifier
 
 from mock_servicenow.dictionary import Dictionary
+from mock_servicenow.store.db import cached_scalar
 from mock_servicenow.store.rows import class_filter
 
 #: SQLite's default limit on bound parameters is 32766; stay well below it per statement.
@@ -128,11 +129,15 @@ def _json_select(dictionary: Dictionary, table: str, wire: tuple[tuple[str, str]
 def count_matching(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *,
                    where: str, params: Sequence[Any], joins: Sequence[str] = (),
                    alias: str = "t") -> int:
-    """``count(*)`` of the rows ``select_page`` would page through."""
+    """``count(*)`` of the rows ``select_page`` would page through.
+
+    Remembered per connection while the data is unchanged (``db.cached_scalar``): every page
+    of one query (and a client polling the same listing) asks the same count.
+    """
     class_where, class_params = _qualified_class_filter(dictionary, table, alias)
     sql = (f"SELECT count(*) {_from(dictionary, table, joins, alias)} "
            f"WHERE ({class_where}) AND ({where})")
-    return int(db.execute(sql, [*class_params, *params]).fetchone()[0])
+    return int(cached_scalar(db, sql, [*class_params, *params]))
 
 
 def columns_by_ids(db: sqlite_utils.Database, dictionary: Dictionary, table: str,
