@@ -212,8 +212,7 @@ def render_records(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
             shown_values: list[Any] = [journals.get((str(row.get("sys_id")), key), "")
                                        for row in rows]
         else:
-            show = _display_converter(fld, displays, zone, labels)
-            shown_values = [show(stored) for stored in values]
+            shown_values = _each(_display_converter(fld, displays, zone, labels), values)
         linked = fld.type == "reference" and not exclude
         prefix = reference_link(ctx, fld.reference, "") if linked and fld.reference else ""
         if mode == "true":
@@ -225,14 +224,27 @@ def render_records(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
                 for target, shown in zip(rendered, shown_values, strict=True):
                     target[key] = shown
             continue
-        raw_of = _raw_converter(ctx, fld, exclude)
-        for target, stored, shown in zip(rendered, values, shown_values, strict=True):
-            if linked and not (stored is None or stored == ""):
-                target[key] = {"display_value": shown, "value": str(stored),
-                               "link": prefix + str(stored)}
-            else:
-                target[key] = {"display_value": shown, "value": raw_of(stored)}
+        if linked:
+            for target, stored, shown in zip(rendered, values, shown_values, strict=True):
+                target[key] = ({"display_value": shown, "value": str(stored),
+                                "link": prefix + str(stored)}
+                               if not (stored is None or stored == "")
+                               else {"display_value": shown, "value": ""})
+            continue
+        raw_values = _each(_raw_converter(ctx, fld, exclude), values)
+        for target, shown, raw in zip(rendered, shown_values, raw_values, strict=True):
+            target[key] = {"display_value": shown, "value": raw}
     return rendered
+
+
+def _each(convert: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
+    """``[convert(v) for v in values]``, converting each distinct value once (a page's
+    columns repeat a few values: states, flags, groups, empty fields)."""
+    try:
+        converted = {stored: convert(stored) for stored in set(values)}
+    except TypeError:  # an unhashable value: convert one by one
+        return [convert(stored) for stored in values]
+    return [converted[stored] for stored in values]
 
 
 def _display_converter(fld: Field, displays: Mapping[str, Mapping[str, str]], zone: ZoneInfo,
