@@ -117,3 +117,20 @@ def test_huge_limit_and_offset_are_not_a_server_error(snow_admin: httpx.Client) 
     far = snow_admin.get("/api/now/v2/table/incident",
                          params={"sysparm_offset": str(10**26), "sysparm_limit": "1"})
     assert far.status_code == 200 and far.json() == {"result": []}
+
+
+def test_cached_renderers_follow_the_version_and_host(snow_app: Flask,
+                                                      snow_admin: httpx.Client) -> None:
+    listed = snow_admin.get("/api/now/table/incident",
+                            params={"sysparm_query": "caller_idISNOTEMPTY", "sysparm_limit": "1",
+                                    "sysparm_fields": "sys_id,caller_id"}).json()["result"][0]
+    sys_id, caller = listed["sys_id"], listed["caller_id"]["value"]
+    for version, host in (("", "dev00000.service-now.test"), ("/v1", "other.example.test"),
+                          ("/v2", "dev00000.service-now.test"), ("", "other.example.test")):
+        one = snow_admin.get(f"/api/now{version}/table/incident/{sys_id}",
+                             headers={"Host": host}).json()["result"]
+        many = snow_admin.get(f"/api/now{version}/table/incident",
+                              params={"sysparm_query": f"sys_id={sys_id}"},
+                              headers={"Host": host}).json()["result"][0]
+        link = f"https://{host}/api/now{version}/table/sys_user/{caller}"
+        assert one["caller_id"] == many["caller_id"] == {"link": link, "value": caller}
