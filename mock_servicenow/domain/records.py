@@ -46,7 +46,6 @@ from mock_servicenow.errors import (
     RecordNotFound,
 )
 from mock_servicenow.store import rows, table_queries
-from mock_servicenow.store.db import write_transaction
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -333,9 +332,7 @@ def create_record(ctx: Context, table: str, body: Mapping[str, Any], *,
     """Insert a record: defaults, numbering and business rules; returns it as stored (§1.1,
     §7.1). The record is committed before this returns (a 201 means it is on disk)."""
     check_table(ctx, table, web_service=web_service)
-    # The write lock first, taken by polling (store/db.py begin_immediate): concurrent POSTs
-    # no longer sleep in SQLite's coarse busy handler (issue 9).
-    with write_transaction(ctx.db):
+    with ctx.db.atomic():
         acl.require_write(ctx, table, "create")
         values, journals = _storage_values(ctx, table, body,
                                            input_display_value=input_display_value)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 import uuid
 import weakref
 from collections import OrderedDict
@@ -210,41 +209,6 @@ def cached_scalar(db: sqlite_utils.Database, sql: str, parameters: Sequence[Any]
     return value
 
 
-#: Waits between two attempts at the write lock (seconds): short first, then 2 ms.
-_LOCK_POLL_FIRST, _LOCK_POLL_MAX = 0.0001, 0.002
-
-
-def begin_immediate(db: sqlite_utils.Database) -> None:
-    """``BEGIN IMMEDIATE``, polling for the write lock every 0.1 to 2 ms.
-
-    SQLite's own busy handler sleeps 1, 2, 5, 10, 15... ms between attempts, so under
-    concurrent writes (several gunicorn threads and workers) a writer slept several ms for a
-    lock held well under one: POST throughput was a quarter of a GET's (issue 9). The wait
-    still gives up after ``BUSY_TIMEOUT_MS`` with SQLite's own "database is locked" error.
-    """
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-    delay = _LOCK_POLL_FIRST
-    # Without a busy handler for the attempts themselves: this loop is the handler.
-    db.execute("PRAGMA busy_timeout = 0")
-    try:
-        while True:
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or time.monotonic() > deadline:
-                    raise
-            time.sleep(delay)
-            delay = min(delay * 2, _LOCK_POLL_MAX)
-    finally:
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-
-
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    text = str(exc)
-    return "database is locked" in text or "database is busy" in text
-
-
 @contextmanager
 def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """A transaction that takes the write lock first (``BEGIN IMMEDIATE``).
@@ -258,7 +222,7 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
         with db.atomic():
             yield db
         return
-    begin_immediate(db)
+    db.execute("BEGIN IMMEDIATE")
     try:
         yield db
     except BaseException:
