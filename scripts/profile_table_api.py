@@ -94,7 +94,8 @@ def main() -> int:
         for _ in range(args.repeat):
             calls[args.profile]()
         profiler.stop()
-        print(profiler.output_text(unicode=False, color=False, show_all=bool(os.environ.get("PROFILE_ALL"))))
+        every_frame = bool(os.environ.get("PROFILE_ALL"))  # PROFILE_ALL=1: library frames too
+        print(profiler.output_text(unicode=False, color=False, show_all=every_frame))
     client.close()
     folder.cleanup()
     return 0

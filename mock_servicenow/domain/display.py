@@ -265,15 +265,15 @@ def _display_converter(fld: Field, displays: Mapping[str, Mapping[str, str]], zo
                                else shown.get(str(stored), ""))
     if fld.choices:
         by_value: dict[str, str] = {}
-        for choice in fld.choices:
-            by_value.setdefault(choice.value, choice.label)
+        for option in fld.choices:
+            by_value.setdefault(option.value, option.label)
 
-        def choice(stored: Any) -> Any:
+        def label(stored: Any) -> Any:
             if stored is None or stored == "":
                 return None
             text = to_wire(fld, stored)
             return by_value.get(text, text)
-        return choice
+        return label
     if fld.type in DATE_TIME_TYPES:
         empty_text = "UNKNOWN" if fld.type == "due_date" else ""
         seen: dict[str, str] = {}
