@@ -12,7 +12,7 @@ table (``incident``) is stored in its root's physical table (``task``) and told 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 #: The ServiceNow field types the emulator knows, with their SQLite storage class.
