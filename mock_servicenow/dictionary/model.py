@@ -11,9 +11,9 @@ table (``incident``) is stored in its root's physical table (``task``) and told 
 
 from __future__ import annotations
 
+import types
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
-from types import MappingProxyType
+from dataclasses import dataclass, field, replace
 
 #: The ServiceNow field types the emulator knows, with their SQLite storage class.
 #: ``None`` means the value is not a column of its table (journal fields live in
@@ -307,7 +307,7 @@ class Dictionary:
             for fld in self._fields[name].values():
                 if fld.is_stored and fld.name not in columns:
                     columns[fld.name] = fld
-        self._physical[root] = MappingProxyType(columns)
+        self._physical[root] = types.MappingProxyType(columns)
         return self._physical[root]
 
 
