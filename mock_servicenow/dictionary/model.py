@@ -11,6 +11,7 @@ table (``incident``) is stored in its root's physical table (``task``) and told 
 
 from __future__ import annotations
 
+import types
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
@@ -189,6 +190,9 @@ class Dictionary:
             base = own[extension.table]
             own[extension.table] = replace(base, fields=base.fields + extension.fields)
         self._tables = own
+        self._roots: dict[str, str] = {}
+        self._descendants: dict[str, tuple[str, ...]] = {}
+        self._physical: dict[str, Mapping[str, Field]] = {}
         self._fields: dict[str, dict[str, Field]] = {}
         self._children: dict[str, list[str]] = {name: [] for name in own}
         for table in own.values():
@@ -255,14 +259,22 @@ class Dictionary:
 
     def root(self, name: str) -> str:
         """The root of ``name``'s hierarchy: the physical SQLite table that stores its rows."""
-        return list(self.ancestry(name))[-1]
+        root = self._roots.get(name)
+        if root is None:
+            # Memoized: the dictionary is immutable and this runs several times per request.
+            root = self._roots[name] = list(self.ancestry(name))[-1]
+        return root
 
     def descendants(self, name: str) -> tuple[str, ...]:
         """``name`` and every table extending it, directly or not (``task`` -> all tasks)."""
+        known = self._descendants.get(name)
+        if known is not None:
+            return known
         found = [name]
         for child in self._children[name]:
             found.extend(self.descendants(child))
-        return tuple(found)
+        self._descendants[name] = tuple(found)
+        return self._descendants[name]
 
     def is_extended(self, name: str) -> bool:
         """True when the table shares its physical table with others (a hierarchy)."""
@@ -282,14 +294,21 @@ class Dictionary:
         """Tables that own a physical SQLite table."""
         return tuple(t.name for t in self._tables.values() if t.super_class is None)
 
-    def physical_fields(self, root: str) -> dict[str, Field]:
-        """Every stored column of a root's physical table: the union over its hierarchy."""
+    def physical_fields(self, root: str) -> Mapping[str, Field]:
+        """Every stored column of a root's physical table: the union over its hierarchy.
+
+        Computed once per root (every insert, lookup and listing checks column names here).
+        """
+        known = self._physical.get(root)
+        if known is not None:
+            return known
         columns: dict[str, Field] = {}
         for name in self.descendants(root):
             for fld in self._fields[name].values():
                 if fld.is_stored and fld.name not in columns:
                     columns[fld.name] = fld
-        return columns
+        self._physical[root] = types.MappingProxyType(columns)
+        return self._physical[root]
 
 
 def choices(*pairs: tuple[str, str]) -> tuple[Choice, ...]:

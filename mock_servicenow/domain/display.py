@@ -21,6 +21,8 @@ never one per row.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mock_servicenow.dictionary import Field
+from mock_servicenow.dictionary import Dictionary, Field
 from mock_servicenow.dictionary.values import to_wire
 from mock_servicenow.domain.clock import GLIDE_FORMAT
 from mock_servicenow.domain.context import Context
@@ -60,8 +62,12 @@ class _Column:
 
 def reference_link(ctx: Context, table: str, sys_id: str) -> str:
     """``<base>/api/now[/vN]/table/<table>/<sys_id>`` (servicenow-behaviour §1.4)."""
-    version = f"/{ctx.api_version}" if ctx.api_version else ""
-    return f"{ctx.base_url}/api/now{version}/table/{table}/{sys_id}"
+    return _link_prefix(ctx.base_url, ctx.api_version, table) + sys_id
+
+
+def _link_prefix(base_url: str, api_version: str | None, table: str) -> str:
+    version = f"/{api_version}" if api_version else ""
+    return f"{base_url}/api/now{version}/table/{table}/"
 
 
 def user_zone(ctx: Context) -> ZoneInfo:
@@ -73,12 +79,22 @@ def user_zone(ctx: Context) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+_GLIDE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+
+
 def _local(stored: str, zone: ZoneInfo) -> str:
     try:
-        moment = datetime.strptime(stored, GLIDE_FORMAT).replace(tzinfo=UTC)
+        if _GLIDE_TEXT.fullmatch(stored):
+            # The common shape: fromisoformat is C code, strptime a Python regex parser.
+            moment = datetime.fromisoformat(stored).replace(tzinfo=UTC)
+        else:
+            moment = datetime.strptime(stored, GLIDE_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         return stored
-    return moment.astimezone(zone).strftime(GLIDE_FORMAT)
+    local = moment.astimezone(zone)
+    if local.year >= 1000:  # strftime's %Y does not pad years below 1000
+        return local.replace(tzinfo=None).isoformat(" ")
+    return local.strftime(GLIDE_FORMAT)
 
 
 def duration_words(stored: str) -> str:
@@ -191,28 +207,92 @@ def render_records(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
     journals = _journals(ctx, table, columns, rows)
     zone = user_zone(ctx)
     labels = {t.name: t.label for t in ctx.dictionary}
+    exclude = options.exclude_reference_link
     rendered: list[dict[str, Any]] = [{} for _ in rows]
+    # Column by column, with one converter per column chosen once (issue 9: the per-value
+    # type dispatch of _raw/_display was most of a display-value listing's time).
     for column in columns:
-        fld = column.field
-        for index, stored in enumerate(column.values):
-            raw = _raw(ctx, fld, stored, options.exclude_reference_link)
-            if fld.type in JOURNAL_TYPES:
-                shown: Any = journals.get((str(rows[index].get("sys_id")), column.key), "")
+        fld, key, values = column.field, column.key, column.values
+        if fld.type in JOURNAL_TYPES:
+            shown_values: list[Any] = [journals.get((str(row.get("sys_id")), key), "")
+                                       for row in rows]
+        else:
+            shown_values = _each(_display_converter(fld, displays, zone, labels), values)
+        linked = fld.type == "reference" and not exclude
+        prefix = reference_link(ctx, fld.reference, "") if linked and fld.reference else ""
+        if mode == "true":
+            if linked:
+                for target, stored, shown in zip(rendered, values, shown_values, strict=True):
+                    target[key] = ({"display_value": shown, "link": prefix + str(stored)}
+                                   if stored else shown)
             else:
-                shown = _display(fld, stored, displays, zone, labels)
-            if mode == "true":
-                if fld.type == "reference" and stored and not options.exclude_reference_link:
-                    assert fld.reference is not None
-                    shown = {"display_value": shown,
-                             "link": reference_link(ctx, fld.reference, str(stored))}
-                rendered[index][column.key] = shown
-            else:
-                value = raw["value"] if isinstance(raw, dict) else raw
-                both: dict[str, Any] = {"display_value": shown, "value": value}
-                if isinstance(raw, dict) and "link" in raw:
-                    both["link"] = raw["link"]
-                rendered[index][column.key] = both
+                for target, shown in zip(rendered, shown_values, strict=True):
+                    target[key] = shown
+            continue
+        if linked:
+            for target, stored, shown in zip(rendered, values, shown_values, strict=True):
+                target[key] = ({"display_value": shown, "value": str(stored),
+                                "link": prefix + str(stored)}
+                               if not (stored is None or stored == "")
+                               else {"display_value": shown, "value": ""})
+            continue
+        raw_values = _each(_raw_converter(ctx, fld, exclude), values)
+        for target, shown, raw in zip(rendered, shown_values, raw_values, strict=True):
+            target[key] = {"display_value": shown, "value": raw}
     return rendered
+
+
+def _each(convert: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
+    """``[convert(v) for v in values]``, converting each distinct value once (a page's
+    columns repeat a few values: states, flags, groups, empty fields)."""
+    try:
+        converted = {stored: convert(stored) for stored in set(values)}
+    except TypeError:  # an unhashable value: convert one by one
+        return [convert(stored) for stored in values]
+    return [converted[stored] for stored in values]
+
+
+def _display_converter(fld: Field, displays: Mapping[str, Mapping[str, str]], zone: ZoneInfo,
+                       labels: Mapping[str, str]) -> Callable[[Any], Any]:
+    """A function stored value -> display value for one column (same rules as
+    :func:`_display`, with the field's type looked at once instead of per value)."""
+    if fld.type in PASSWORD_TYPES:
+        return lambda _stored: ""
+    if fld.type == "reference":
+        assert fld.reference is not None
+        shown = displays.get(fld.reference, {})
+        return lambda stored: ("" if stored is None or stored == ""
+                               else shown.get(str(stored), ""))
+    if fld.choices:
+        by_value: dict[str, str] = {}
+        for option in fld.choices:
+            by_value.setdefault(option.value, option.label)
+
+        def label(stored: Any) -> Any:
+            if stored is None or stored == "":
+                return None
+            text = to_wire(fld, stored)
+            return by_value.get(text, text)
+        return label
+    if fld.type in DATE_TIME_TYPES:
+        empty_text = "UNKNOWN" if fld.type == "due_date" else ""
+        seen: dict[str, str] = {}
+
+        def moment(stored: Any) -> str:
+            if stored is None or stored == "":
+                return empty_text
+            text = str(stored)
+            local = seen.get(text)
+            if local is None:
+                local = seen[text] = _local(text, zone)
+            return local
+        return moment
+    if fld.type in ("glide_duration", "timer"):
+        return lambda stored: "" if stored is None or stored == "" else duration_words(str(stored))
+    if fld.type == "sys_class_name":
+        return lambda stored: ("" if stored is None or stored == ""
+                               else labels.get(str(stored), str(stored)))
+    return lambda stored: "" if stored is None or stored == "" else to_wire(fld, stored)
 
 
 def _render_raw(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
@@ -220,10 +300,8 @@ def _render_raw(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
     """The hot path (every default read): one converter per field, applied row by row."""
     link = options.exclude_reference_link
     if options.fields is None or not any("." in name for name in options.fields):
-        fields = ctx.dictionary.fields(table)
-        names = list(fields) if options.fields is None else [
-            n for n in dict.fromkeys(options.fields) if n in fields]
-        plan = [(name, _raw_converter(ctx, fields[name], link)) for name in names]
+        plan = _raw_plan(ctx.dictionary, table, options.fields, link, ctx.base_url,
+                         ctx.api_version)
         return [{name: convert(row.get(name)) for name, convert in plan} for row in rows]
     columns = _columns(ctx, table, rows, options)
     walked = [(c.key, c.values, _raw_converter(ctx, c.field, link)) for c in columns]
@@ -231,13 +309,66 @@ def _render_raw(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
             for index in range(len(rows))]
 
 
+def raw_wire_plan(ctx: Context, table: str,
+                  options: ReadOptions) -> list[tuple[str, str, str]] | None:
+    """How the store can build raw-mode records itself (``table_queries.select_page_json``):
+    ``(key, kind, link prefix)`` per output field, the same rules as :func:`_raw_converter`.
+
+    ``None`` when that shortcut does not apply: display modes, dot-walked fields, or a field
+    whose wire text SQLite would not spell like Python (floating-point columns).
+    """
+    if options.display_value != "false":
+        return None
+    if options.fields is not None and any("." in name for name in options.fields):
+        return None
+    fields = ctx.dictionary.fields(table)
+    names = list(fields) if options.fields is None else [
+        n for n in dict.fromkeys(options.fields) if n in fields]
+    plan: list[tuple[str, str, str]] = []
+    for name in names:
+        fld = fields[name]
+        if fld.type in PASSWORD_TYPES or fld.type in JOURNAL_TYPES:
+            plan.append((name, "empty", ""))
+        elif fld.type == "reference":
+            assert fld.reference is not None
+            if options.exclude_reference_link:
+                plan.append((name, "reference_value", ""))
+            else:
+                plan.append((name, "reference", reference_link(ctx, fld.reference, "")))
+        elif fld.type == "boolean":
+            plan.append((name, "boolean", ""))
+        elif fld.column_type == "REAL":
+            return None  # repr(float) and SQLite's float text differ
+        else:
+            plan.append((name, "text", ""))
+    return plan
+
+
+@functools.lru_cache(maxsize=256)
+def _raw_plan(dictionary: Dictionary, table: str, wanted: tuple[str, ...] | None,
+              exclude_link: bool, base_url: str,
+              api_version: str | None) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    """``(name, converter)`` of each output field, built once per (table, field list, link
+    base) instead of once per read (a single GET rendered 73 converters)."""
+    fields = dictionary.fields(table)
+    names = list(fields) if wanted is None else [
+        n for n in dict.fromkeys(wanted) if n in fields]
+    return tuple((name, _converter(fields[name], exclude_link, base_url, api_version))
+                 for name in names)
+
+
 def _raw_converter(ctx: Context, fld: Field, exclude_link: bool) -> Callable[[Any], Any]:
     """A function stored value -> raw wire value for one column (same rules as ``_raw``)."""
+    return _converter(fld, exclude_link, ctx.base_url, ctx.api_version)
+
+
+def _converter(fld: Field, exclude_link: bool, base_url: str,
+               api_version: str | None) -> Callable[[Any], Any]:
     if fld.type in PASSWORD_TYPES or fld.type in JOURNAL_TYPES:
         return lambda _stored: ""
     if fld.type == "reference":
         assert fld.reference is not None
-        prefix = reference_link(ctx, fld.reference, "")
+        prefix = _link_prefix(base_url, api_version, fld.reference)
         if exclude_link:
             return lambda stored: "" if stored is None or stored == "" else str(stored)
         return lambda stored: ("" if stored is None or stored == ""

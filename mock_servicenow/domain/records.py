@@ -29,7 +29,13 @@ from mock_servicenow.dictionary.values import InvalidValue, to_storage, to_wire
 from mock_servicenow.domain import acl, business_rules
 from mock_servicenow.domain.clock import GLIDE_FORMAT, format_glide
 from mock_servicenow.domain.context import Context
-from mock_servicenow.domain.display import PASSWORD_TYPES, ReadOptions, render_records, user_zone
+from mock_servicenow.domain.display import (
+    PASSWORD_TYPES,
+    ReadOptions,
+    raw_wire_plan,
+    render_records,
+    user_zone,
+)
 from mock_servicenow.domain.encoded_query import Condition, Query, compile_query, parse
 from mock_servicenow.domain.passwords import hash_password
 from mock_servicenow.errors import (
@@ -58,6 +64,7 @@ __all__ = [
 #: ``sysparm_limit`` default (servicenow-behaviour §1.2).
 DEFAULT_LIMIT = 10000
 INVALID_QUERY_PROPERTY = "glide.invalid_query.returns_no_rows"
+_SQL_INT_MAX = 2**63 - 1
 _SYS_ID = re.compile(r"^[0-9a-f]{32}$")
 _ALIAS = "t"
 #: Raw values, all fields, reference links (the defaults of a Table API read).
@@ -85,6 +92,14 @@ class Page:
     total: int | None
     limit: int
     offset: int
+    #: With ``list_records(..., encoded=True)``: the page's records as compact JSON objects
+    #: (``records`` is then empty), built by SQLite when the raw-mode shortcut applies.
+    encoded: list[str] | None = None
+
+    @property
+    def size(self) -> int:
+        """How many records the page holds, in whichever form it holds them."""
+        return len(self.encoded) if self.encoded is not None else len(self.records)
 
 
 @dataclass(frozen=True)
@@ -135,7 +150,8 @@ def get_record(ctx: Context, table: str, sys_id: str, options: ReadOptions = RAW
 
 
 def list_records(ctx: Context, table: str, query: ListQuery | None = None,
-                 options: ReadOptions = RAW, *, web_service: bool = False) -> Page:
+                 options: ReadOptions = RAW, *, web_service: bool = False,
+                 encoded: bool = False) -> Page:
     """A page of matching records, filtered in SQL with LIMIT/OFFSET.
 
     Rows the user may not read are dropped *after* the limit, and the total still counts them
@@ -144,21 +160,39 @@ def list_records(ctx: Context, table: str, query: ListQuery | None = None,
     check_table(ctx, table, web_service=web_service)
     query = query or ListQuery()
     compiled = _compile(ctx, table, query.query, query.filters)
-    limit = max(query.limit, 0)
-    offset = max(query.offset, 0)
+    # SQLite binds 64-bit integers: a larger sysparm_limit/offset means "no bound" (not a 500).
+    limit = min(max(query.limit, 0), _SQL_INT_MAX)
+    offset = min(max(query.offset, 0), _SQL_INT_MAX)
+    # Raw records of a table the user reads in full: SQLite writes the JSON itself, the
+    # per-field Python conversion and json.dumps were most of a listing's time (issue 9).
+    plan = (raw_wire_plan(ctx, table, options)
+            if encoded and acl.can_read_table(ctx, table) else None)
+    if plan is not None:
+        texts = table_queries.select_page_json(
+            ctx.db, ctx.dictionary, table, wire=plan, where=compiled.where,
+            params=compiled.params, joins=compiled.joins, order_by=compiled.order_by,
+            limit=limit, offset=offset, alias=_ALIAS)
+        return Page(records=[], total=_count(ctx, table, query, compiled), limit=limit,
+                    offset=offset, encoded=texts)
     found = table_queries.select_page(ctx.db, ctx.dictionary, table, where=compiled.where,
                                       params=compiled.params, joins=compiled.joins,
                                       order_by=compiled.order_by, limit=limit, offset=offset,
                                       alias=_ALIAS)
-    total = None
-    if not query.no_count:
-        total = table_queries.count_matching(ctx.db, ctx.dictionary, table, where=compiled.where,
-                                             params=compiled.params, joins=compiled.joins,
-                                             alias=_ALIAS)
+    total = _count(ctx, table, query, compiled)
     if not acl.can_read_table(ctx, table):
         found = [row for row in found if acl.can_read_row(ctx, table, row)]
     return Page(records=render_records(ctx, table, found, options), total=total, limit=limit,
                 offset=offset)
+
+
+def _count(ctx: Context, table: str, query: ListQuery, compiled: _Filter) -> int | None:
+    """``X-Total-Count``: every match, rows hidden by ACL included (§1.2); ``None`` with
+    ``sysparm_no_count``."""
+    if query.no_count:
+        return None
+    return table_queries.count_matching(ctx.db, ctx.dictionary, table, where=compiled.where,
+                                        params=compiled.params, joins=compiled.joins,
+                                        alias=_ALIAS)
 
 
 def _compile(ctx: Context, table: str, text: str,

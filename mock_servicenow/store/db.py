@@ -12,10 +12,13 @@ from __future__ import annotations
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+import weakref
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -149,7 +152,61 @@ def copy_database(source: sqlite_utils.Database, target: sqlite_utils.Database) 
 
     Used by reset: the seeded template is built once and copied, never re-seeded.
     """
+    # A backup into this connection is neither another connection's commit nor a row change
+    # of its own: answers cached for it (cached_scalar) are dropped by hand.
+    _SCALARS.pop(target, None)
     source.conn.backup(target.conn)
+    _SCALARS.pop(target, None)
+
+
+#: Per connection: {(sql, parameters): (data token, value)}, see :func:`cached_scalar`.
+_SCALARS: weakref.WeakKeyDictionary[sqlite_utils.Database,
+                                    OrderedDict[tuple[str, tuple[Any, ...]],
+                                                tuple[tuple[int, int], Any]]]
+_SCALARS = weakref.WeakKeyDictionary()
+_SCALARS_PER_CONNECTION = 64
+
+
+def _data_token(db: sqlite_utils.Database) -> tuple[int, int]:
+    # data_version moves when any other connection (any process) commits; total_changes
+    # when this one changes rows, committed or not.
+    return int(db.execute("PRAGMA data_version").fetchone()[0]), db.conn.total_changes
+
+
+def cached_scalar(db: sqlite_utils.Database, sql: str, parameters: Sequence[Any]) -> Any:
+    """The first column of the first row of ``sql``, remembered until the data changes.
+
+    For expensive read-only aggregates asked again and again (the listing's ``count(*)``,
+    ``X-Total-Count``, asked once per page of the same query). The answer is reused only
+    while the database holds exactly the data it was computed on: no commit by another
+    connection (``PRAGMA data_version``) and no row changed by this one
+    (``total_changes``), nothing cached inside a transaction (a rollback moves neither);
+    :func:`copy_database` forgets the target's answers. ``sql`` must
+    be deterministic (no ``random()``, no ``'now'``: times are bound parameters).
+    """
+    try:
+        key = (sql, tuple(parameters))
+        hash(key)
+    except TypeError:
+        return db.execute(sql, list(parameters)).fetchone()[0]
+    if db.conn.in_transaction:
+        # Own uncommitted changes may be rolled back, and a rollback moves neither token.
+        return db.execute(sql, list(parameters)).fetchone()[0]
+    token = _data_token(db)
+    cache = _SCALARS.get(db)
+    if cache is None:
+        cache = _SCALARS[db] = OrderedDict()
+    known = cache.get(key)
+    if known is not None and known[0] == token:
+        cache.move_to_end(key)
+        return known[1]
+    # Computed after the token was read: if data changed in between, the token no longer
+    # matches on the next call and the value is computed again (never served stale).
+    value = db.execute(sql, list(parameters)).fetchone()[0]
+    cache[key] = (token, value)
+    if len(cache) > _SCALARS_PER_CONNECTION:
+        cache.popitem(last=False)
+    return value
 
 
 @contextmanager

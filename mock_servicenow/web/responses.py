@@ -35,8 +35,13 @@ def dumps(payload: Any) -> str:
 def json_response(payload: Any, status: int = 200,
                   headers: Mapping[str, str] | None = None, *, body: bool = True) -> Response:
     """A JSON response with the platform's headers; ``body=False`` keeps headers only."""
-    response = Response(dumps(payload) if body else b"", status=status,
-                        content_type=JSON_CONTENT_TYPE)
+    return json_text_response(dumps(payload) if body else "", status, headers)
+
+
+def json_text_response(text: str, status: int = 200,
+                       headers: Mapping[str, str] | None = None) -> Response:
+    """:func:`json_response` for a body that is already compact JSON text."""
+    response = Response(text, status=status, content_type=JSON_CONTENT_TYPE)
     for name, value in PLATFORM_HEADERS.items():
         response.headers[name] = value
     response.headers["X-Transaction-ID"] = secrets.token_hex(6)

@@ -37,7 +37,7 @@ from mock_servicenow.domain.context import Context
 from mock_servicenow.errors import MalformedJSON, RecordNotFound, UnsupportedMediaType
 from mock_servicenow.web.auth import authenticate
 from mock_servicenow.web.context import get_ctx
-from mock_servicenow.web.responses import json_response
+from mock_servicenow.web.responses import json_response, json_text_response
 
 bp = Blueprint("table_api", __name__)
 
@@ -173,8 +173,9 @@ def list_view(table: str, version: str | None = None) -> Response:
         offset=_int_arg("sysparm_offset", 0),
         no_count=_flag("sysparm_no_count"),
     )
-    page = records.list_records(ctx, table, query, _read_options(), web_service=True)
-    if version == "v1" and not page.records:
+    page = records.list_records(ctx, table, query, _read_options(), web_service=True,
+                                encoded=True)
+    if version == "v1" and not page.size:
         # v1 answers 404 for an empty result; v2 200 with [] (servicenow-behaviour §1.1).
         raise RecordNotFound()
     headers: dict[str, str] = {}
@@ -186,6 +187,9 @@ def list_view(table: str, version: str | None = None) -> Response:
                                limit=page.limit, offset=page.offset, total=page.total)
             if link is not None:
                 headers["Link"] = link
+    if page.encoded is not None:
+        # Records the store already wrote as JSON objects (records.list_records).
+        return json_text_response('{"result":[' + ",".join(page.encoded) + "]}", 200, headers)
     return json_response({"result": page.records}, 200, headers)
 
 
