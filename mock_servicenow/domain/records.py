@@ -46,6 +46,7 @@ from mock_servicenow.errors import (
     RecordNotFound,
 )
 from mock_servicenow.store import rows, table_queries
+from mock_servicenow.store.db import write_transaction
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -374,12 +375,8 @@ def update_record(ctx: Context, table: str, sys_id: str, body: Mapping[str, Any]
     rule aborts (servicenow-behaviour §1.5, §7.3, §7.4).
     """
     check_table(ctx, table, web_service=web_service)
-    with ctx.db.atomic():
-        previous = rows.get(ctx.db, ctx.dictionary, table, sys_id)
-        if previous is None:
-            raise RecordNotFound()
-        acl.require_read_row(ctx, table, previous)
-        acl.require_write(ctx, table, "write", previous)
+    with write_transaction(ctx.db):
+        previous = _row_to_change(ctx, table, sys_id, "write")
         values, journals = _storage_values(ctx, table, body,
                                            input_display_value=input_display_value)
         row = {**previous, **values}
@@ -396,13 +393,23 @@ def update_record(ctx: Context, table: str, sys_id: str, body: Mapping[str, Any]
 def delete_record(ctx: Context, table: str, sys_id: str, *, web_service: bool = False) -> None:
     """Delete a record: 404 when missing or unreadable, 403 when the ACL denies (§1.1, §1.5)."""
     check_table(ctx, table, web_service=web_service)
-    with ctx.db.atomic():
-        previous = rows.get(ctx.db, ctx.dictionary, table, sys_id)
-        if previous is None:
-            raise RecordNotFound()
-        acl.require_read_row(ctx, table, previous)
-        acl.require_write(ctx, table, "delete", previous)
+    with write_transaction(ctx.db):
+        _row_to_change(ctx, table, sys_id, "delete")
         rows.delete(ctx.db, ctx.dictionary, table, sys_id)
+
+
+def _row_to_change(ctx: Context, table: str, sys_id: str, operation: str) -> dict[str, Any]:
+    """The stored row an update or delete acts on: 404 when missing or unreadable, 403 when
+    the ACL denies the operation (servicenow-behaviour §1.5). Called inside a transaction that
+    already holds the write lock (``write_transaction``): a read-then-write in a deferred
+    transaction fails at once with "database is locked" when another writer commits between
+    the read and the write (SQLite does not wait on a lock upgrade)."""
+    previous = rows.get(ctx.db, ctx.dictionary, table, sys_id)
+    if previous is None:
+        raise RecordNotFound()
+    acl.require_read_row(ctx, table, previous)
+    acl.require_write(ctx, table, operation, previous)
+    return previous
 
 
 # -- aggregate ------------------------------------------------------------------------------
