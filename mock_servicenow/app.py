@@ -35,9 +35,10 @@ from mock_servicenow.web import (
     login,
     m365ticket_app,
     oauth_endpoints,
+    scenarios_api,
+    table_api,
 )
 from mock_servicenow.web import idp as idp_pages
-from mock_servicenow.web import scenarios_api, table_api
 from mock_servicenow.web.context import close_db
 from mock_servicenow.web.errors import register_error_handlers
 from mock_servicenow.web.journal import Entry, Journal, redact_query

@@ -12,7 +12,7 @@ from typing import Any
 
 from mock_servicenow.domain.context import Context, Principal
 from mock_servicenow.errors import NotAuthenticated
-from mock_servicenow.store import rows
+from mock_servicenow.store import identity_tables, rows
 
 
 class InteractiveLoginRefused(NotAuthenticated):
@@ -32,12 +32,7 @@ def get_user(ctx: Context, sys_id: str) -> dict[str, Any] | None:
 
 def role_names(ctx: Context, user_sys_id: str) -> frozenset[str]:
     """Names of the active roles granted to a user (``sys_user_has_role``)."""
-    cursor = ctx.db.execute(
-        "SELECT r.name FROM sys_user_has_role h JOIN sys_user_role r ON r.sys_id = h.role "
-        "WHERE h.user = ? AND coalesce(h.state, 'active') = 'active'",
-        [user_sys_id],
-    )
-    return frozenset(str(name) for (name,) in cursor.fetchall())
+    return identity_tables.role_names(ctx.db, user_sys_id)
 
 
 def principal_for(ctx: Context, row: dict[str, Any], *, via: str) -> Principal:

@@ -115,10 +115,7 @@ class Instance:
         return template
 
     def _copy_template_into(self, db: sqlite_utils.Database) -> None:
-        copy_database(self.template(), db)
-        # The template lives in memory (no WAL); put file databases back in WAL mode.
-        if not self.location.is_memory:
-            db.execute("PRAGMA journal_mode=WAL")
+        copy_database(self.template(), db, wal=not self.location.is_memory)
         self._after_copy(db)
 
     def _after_copy(self, db: sqlite_utils.Database) -> None:

@@ -208,19 +208,11 @@ def _response(access: str, refresh: str | None, scope: str, expires_in: int) -> 
 def _current_access(ctx: Context, client: Client, user_sys_id: str,
                     scope: str) -> dict[str, Any] | None:
     """A still-valid access token (with a valid refresh parent) of this client, user and scope."""
-    now = ctx.now_glide()
-    cursor = ctx.db.execute(
-        "SELECT a.sys_id, a.expires, a.parent FROM oauth_credential a "
-        "JOIN oauth_credential r ON r.sys_id = a.parent "
-        "WHERE a.type = 'access_token' AND a.peer = ? AND a.user = ? AND a.scope = ? "
-        "AND coalesce(a.revoked, 0) = 0 AND a.expires > ? "
-        "AND coalesce(r.revoked, 0) = 0 AND r.expires > ? "
-        "ORDER BY a.expires DESC LIMIT 1",
-        [client.sys_id, user_sys_id, scope, now, now],
-    ).fetchone()
-    if cursor is None:
+    found = identity_tables.current_access_token(ctx.db, client.sys_id, user_sys_id, scope,
+                                                 ctx.now_glide())
+    if found is None:
         return None
-    sys_id, expires, parent = cursor
+    sys_id, expires, parent = found["sys_id"], found["expires"], found["parent"]
     left = int((parse_glide(str(expires)) - ctx.now()).total_seconds()) - 1
     return _response(_token_value(ctx, str(sys_id)), _token_value(ctx, str(parent)), scope,
                      max(left, 0))
@@ -299,11 +291,7 @@ def revoke(ctx: Context, value: str | None) -> bool:
             return False
         sys_id = str(found[0]["sys_id"])
         stamp = ctx.now_glide()
-        ctx.db.execute(
-            "UPDATE oauth_credential SET revoked = 1, sys_updated_on = ?, "
-            "sys_mod_count = coalesce(sys_mod_count, 0) + 1 WHERE sys_id = ? OR parent = ?",
-            [stamp, sys_id, sys_id],
-        )
+        identity_tables.revoke_token_family(ctx.db, sys_id, stamp)
     return True
 
 

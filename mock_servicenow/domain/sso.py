@@ -18,7 +18,7 @@ from joserfc.jwk import RSAKey
 from mock_servicenow.domain import identity, oauth_tokens
 from mock_servicenow.domain.context import Context, Principal
 from mock_servicenow.domain.seed import storage_row
-from mock_servicenow.store import rows
+from mock_servicenow.store import identity_tables, rows
 
 MULTISSO_PROPERTY = "glide.authenticate.multisso.enabled"
 #: Name of the record the control plane's convenience creates for the local IdP stand-in.
@@ -88,15 +88,13 @@ def map_user(ctx: Context, idp: dict[str, Any], claims: dict[str, Any]) -> Princ
     value = claims.get(claim)
     if not isinstance(value, str) or not value:
         raise SsoRefused(f"The identity provider did not send the '{claim}' claim.")
-    cursor = ctx.db.execute(
-        f"SELECT sys_id FROM sys_user WHERE lower({field}) = lower(?) ORDER BY sys_id", [value])
-    found = cursor.fetchone()
+    found = identity_tables.user_sys_id_by(ctx.db, field, value)
     if found is None:
         raise SsoRefused(f"User {value} signed in at the identity provider, but no user with "
                          f"{'that email' if field == 'email' else 'that user ID'} exists on "
                          "this instance. Ask an administrator to create the user, or log in "
                          "with a local account.")
-    row = identity.get_user(ctx, str(found[0]))
+    row = identity.get_user(ctx, found)
     if row is None or not identity.can_authenticate(row):
         raise SsoRefused(f"User {value} is not active or is locked out on this instance.")
     if row.get("web_service_access_only"):

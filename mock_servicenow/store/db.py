@@ -147,16 +147,21 @@ class DatabaseLocation:
             self._keepalive = None
 
 
-def copy_database(source: sqlite_utils.Database, target: sqlite_utils.Database) -> None:
+def copy_database(source: sqlite_utils.Database, target: sqlite_utils.Database, *,
+                  wal: bool = False) -> None:
     """Replace ``target``'s whole content with ``source``'s (SQLite online backup).
 
-    Used by reset: the seeded template is built once and copied, never re-seeded.
+    Used by reset: the seeded template is built once and copied, never re-seeded. ``wal``
+    puts a file database back in WAL mode afterwards (the backup copies the source's header,
+    and the template lives in memory, without WAL).
     """
     # A backup into this connection is neither another connection's commit nor a row change
     # of its own: answers cached for it (cached_scalar) are dropped by hand.
     _SCALARS.pop(target, None)
     source.conn.backup(target.conn)
     _SCALARS.pop(target, None)
+    if wal:
+        target.execute("PRAGMA journal_mode=WAL")
 
 
 #: Per connection: {(sql, parameters): (data token, value)}, see :func:`cached_scalar`.

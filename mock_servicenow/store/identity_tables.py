@@ -98,3 +98,46 @@ def extend_session(db: sqlite_utils.Database, session_hash: str, expires_at: str
 def delete_session(db: sqlite_utils.Database, session_hash: str) -> None:
     """Forget a session (logout, expiry)."""
     db.execute("DELETE FROM _session WHERE session_hash = ?", [session_hash])
+
+
+def role_names(db: sqlite_utils.Database, user_sys_id: str) -> frozenset[str]:
+    """Names of the active roles granted to a user (``sys_user_has_role`` -> ``sys_user_role``)."""
+    cursor = db.execute(
+        "SELECT r.name FROM sys_user_has_role h JOIN sys_user_role r ON r.sys_id = h.role "
+        "WHERE h.user = ? AND coalesce(h.state, 'active') = 'active'",
+        [user_sys_id],
+    )
+    return frozenset(str(name) for (name,) in cursor.fetchall())
+
+
+def user_sys_id_by(db: sqlite_utils.Database, field: str, value: str) -> str | None:
+    """The first ``sys_user`` whose ``email`` or ``user_name`` equals ``value``, ignoring case."""
+    if field not in ("email", "user_name"):
+        raise ValueError(f"cannot look users up by {field!r}")
+    found = db.execute(
+        f"SELECT sys_id FROM sys_user WHERE lower({field}) = lower(?) ORDER BY sys_id", [value]
+    ).fetchone()
+    return None if found is None else str(found[0])
+
+
+def current_access_token(db: sqlite_utils.Database, client_sys_id: str, user_sys_id: str,
+                         scope: str, now: str) -> dict[str, Any] | None:
+    """A still-valid access token (with a valid refresh parent) of this client, user, scope."""
+    return _one(db.execute(
+        "SELECT a.sys_id, a.expires, a.parent FROM oauth_credential a "
+        "JOIN oauth_credential r ON r.sys_id = a.parent "
+        "WHERE a.type = 'access_token' AND a.peer = ? AND a.user = ? AND a.scope = ? "
+        "AND coalesce(a.revoked, 0) = 0 AND a.expires > ? "
+        "AND coalesce(r.revoked, 0) = 0 AND r.expires > ? "
+        "ORDER BY a.expires DESC LIMIT 1",
+        [client_sys_id, user_sys_id, scope, now, now],
+    ))
+
+
+def revoke_token_family(db: sqlite_utils.Database, sys_id: str, stamp: str) -> None:
+    """Mark a credential and every credential issued under it (its access tokens) revoked."""
+    db.execute(
+        "UPDATE oauth_credential SET revoked = 1, sys_updated_on = ?, "
+        "sys_mod_count = coalesce(sys_mod_count, 0) + 1 WHERE sys_id = ? OR parent = ?",
+        [stamp, sys_id, sys_id],
+    )
