@@ -125,9 +125,9 @@ def _oauth_entity_rules(ctx: Context, row: dict[str, Any]) -> None:
     """Application Registry defaults on insert: ``client_id`` is a generated 32-hex value
     (read-only: a value sent by the caller is ignored), ``client_secret`` is generated when
     left blank (servicenow-behaviour §4.3)."""
-    row["client_id"] = ctx.platform.ids.hex_secret(32)
+    row["client_id"] = ctx.platform.ids.client_id()
     if not row.get("client_secret"):
-        row["client_secret"] = ctx.platform.ids.token()[:32]
+        row["client_secret"] = ctx.platform.ids.client_secret()
 
 
 def _apply_rules(ctx: Context, table: str, row: dict[str, Any],

@@ -50,3 +50,11 @@ class IdGenerator:
     def hex_secret(self, length: int = 32) -> str:
         """A hex secret (``client_id`` is 32 hex on the platform, servicenow-behaviour §4.3)."""
         return self._bytes((length + 1) // 2).hex()[:length]
+
+    def client_id(self) -> str:
+        """A new OAuth ``client_id``: 32 hex, made by the platform (servicenow-behaviour §4.3)."""
+        return self.hex_secret(32)
+
+    def client_secret(self) -> str:
+        """A new OAuth ``client_secret``, as the platform generates one when left blank (§4.3)."""
+        return self.token()[:32]

@@ -123,8 +123,8 @@ def create_client(ctx: Context, name: str, *, redirect_url: str = "",
 
     ``client_id`` is 32 hex and the secret generated when blank, as on the platform (§4.3).
     """
-    client_id = ctx.platform.ids.hex_secret(32)
-    secret = client_secret or ctx.platform.ids.token()[:32]
+    client_id = ctx.platform.ids.client_id()
+    secret = client_secret or ctx.platform.ids.client_secret()
     values: dict[str, Any] = {
         "name": name, "client_id": client_id, "client_secret": secret,
         "redirect_url": redirect_url, "type": "client", "active": "true",

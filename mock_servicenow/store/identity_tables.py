@@ -11,12 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
-
-def _one(cursor: Any) -> dict[str, Any] | None:
-    row = cursor.fetchone()
-    if row is None:
-        return None
-    return dict(zip([d[0] for d in cursor.description], row, strict=True))
+from mock_servicenow.store.rows import fetch_dict, fetch_dicts
 
 
 def insert_code(db: sqlite_utils.Database, values: dict[str, Any]) -> None:
@@ -31,7 +26,7 @@ def insert_code(db: sqlite_utils.Database, values: dict[str, Any]) -> None:
 
 def get_code(db: sqlite_utils.Database, code_hash: str) -> dict[str, Any] | None:
     """The code row with this hash, or ``None``."""
-    return _one(db.execute("SELECT * FROM _oauth_authorization_code WHERE code_hash = ?",
+    return fetch_dict(db.execute("SELECT * FROM _oauth_authorization_code WHERE code_hash = ?",
                            [code_hash]))
 
 
@@ -47,13 +42,12 @@ def mark_code_used(db: sqlite_utils.Database, code_hash: str) -> bool:
 def list_idp_users(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Every IdP directory user, by user name."""
     cursor = db.execute("SELECT * FROM _idp_user ORDER BY user_name")
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return fetch_dicts(cursor)
 
 
 def find_idp_user(db: sqlite_utils.Database, login: str) -> dict[str, Any] | None:
     """The IdP user whose user name or email is ``login`` (case-insensitive)."""
-    return _one(db.execute(
+    return fetch_dict(db.execute(
         "SELECT * FROM _idp_user WHERE lower(user_name) = lower(?) OR lower(email) = lower(?)",
         [login, login],
     ))
@@ -86,7 +80,7 @@ def insert_session(db: sqlite_utils.Database, values: dict[str, Any]) -> None:
 
 def get_session(db: sqlite_utils.Database, session_hash: str) -> dict[str, Any] | None:
     """The session row, or ``None``."""
-    return _one(db.execute("SELECT * FROM _session WHERE session_hash = ?", [session_hash]))
+    return fetch_dict(db.execute("SELECT * FROM _session WHERE session_hash = ?", [session_hash]))
 
 
 def extend_session(db: sqlite_utils.Database, session_hash: str, expires_at: str) -> None:
@@ -123,7 +117,7 @@ def user_sys_id_by(db: sqlite_utils.Database, field: str, value: str) -> str | N
 def current_access_token(db: sqlite_utils.Database, client_sys_id: str, user_sys_id: str,
                          scope: str, now: str) -> dict[str, Any] | None:
     """A still-valid access token (with a valid refresh parent) of this client, user, scope."""
-    return _one(db.execute(
+    return fetch_dict(db.execute(
         "SELECT a.sys_id, a.expires, a.parent FROM oauth_credential a "
         "JOIN oauth_credential r ON r.sys_id = a.parent "
         "WHERE a.type = 'access_token' AND a.peer = ? AND a.user = ? AND a.scope = ? "

@@ -6,6 +6,8 @@ from typing import Any
 
 import sqlite_utils
 
+from mock_servicenow.store.rows import fetch_dicts
+
 
 def active_rules(db: sqlite_utils.Database, api_name: str) -> list[dict[str, Any]]:
     """Active ``sys_rate_limit_rules`` rows for ``api_name`` (or for every API: empty name)."""
@@ -15,8 +17,7 @@ def active_rules(db: sqlite_utils.Database, api_name: str) -> list[dict[str, Any
         "WHERE coalesce(r.active, 1) = 1 AND coalesce(r.rest_resource, '') IN (?, '')",
         [api_name],
     )
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return fetch_dicts(cursor)
 
 
 def increment(db: sqlite_utils.Database, rule: str, user: str, window: int) -> int:

@@ -7,6 +7,7 @@ commit: the domain function that calls them owns the transaction (house style §
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -14,6 +15,20 @@ import sqlite_utils
 from sqlite_utils.db import quote_identifier
 
 from mock_servicenow.dictionary import Dictionary
+
+
+def fetch_dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
+    """Every remaining row of ``cursor`` as a dict keyed by column name."""
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def fetch_dict(cursor: sqlite3.Cursor) -> dict[str, Any] | None:
+    """The next row of ``cursor`` as a dict keyed by column name, or ``None``."""
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip([d[0] for d in cursor.description], row, strict=True))
 
 
 def class_filter(dictionary: Dictionary, table: str) -> tuple[str, list[str]]:
@@ -67,10 +82,7 @@ def get(db: sqlite_utils.Database, dictionary: Dictionary, table: str,
     cursor = db.execute(
         f"SELECT * FROM {quote_identifier(root)} WHERE sys_id = ? AND {where}", [sys_id, *params]
     )
-    found = cursor.fetchone()
-    if found is None:
-        return None
-    return dict(zip([d[0] for d in cursor.description], found, strict=True))
+    return fetch_dict(cursor)
 
 
 def update(db: sqlite_utils.Database, dictionary: Dictionary, table: str, sys_id: str,
@@ -109,8 +121,7 @@ def find_by(db: sqlite_utils.Database, dictionary: Dictionary, table: str,
         f"SELECT * FROM {quote_identifier(dictionary.root(table))} WHERE {' AND '.join(clauses)}",
         [*params, *(equals[n] for n in names)],
     )
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return fetch_dicts(cursor)
 
 
 def next_number(db: sqlite_utils.Database, table: str) -> tuple[str, int, int] | None:

@@ -15,7 +15,7 @@ from sqlite_utils.db import quote_identifier
 
 from mock_servicenow.dictionary import Dictionary
 from mock_servicenow.store.db import cached_scalar
-from mock_servicenow.store.rows import class_filter
+from mock_servicenow.store.rows import class_filter, fetch_dicts
 
 #: SQLite's default limit on bound parameters is 32766; stay well below it per statement.
 _CHUNK = 900
@@ -44,8 +44,7 @@ def select_page(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *
     sql = (f"SELECT {alias}.* {_from(dictionary, table, joins, alias)} "
            f"WHERE ({class_where}) AND ({where}){order} LIMIT ? OFFSET ?")
     cursor = db.execute(sql, [*class_params, *params, limit, offset])
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return fetch_dicts(cursor)
 
 
 #: How a column becomes its raw wire value in :func:`select_page_json` (the same rules as
@@ -179,8 +178,7 @@ def journal_entries(db: sqlite_utils.Database, element_ids: Iterable[str],
             "ORDER BY j.sys_created_on DESC, j.rowid DESC"
         )
         cursor = db.execute(sql, [*elements, *chunk])
-        columns = [d[0] for d in cursor.description]
-        found.extend(dict(zip(columns, row, strict=True)) for row in cursor.fetchall())
+        found.extend(fetch_dicts(cursor))
     return found
 
 

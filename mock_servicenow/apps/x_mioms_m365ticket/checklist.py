@@ -202,12 +202,12 @@ def _oauth_entity(scoped: ScopedContext, _password: str) -> tuple[bool, str]:
         return Outcome.ok(f"OAuth application registry entry '{OAUTH_ENTITY_NAME}' exists "
                           f"(client_id {found[0]['client_id']})")
     ids = scoped.ctx.platform.ids
-    client_id = ids.hex_secret(32)
+    client_id = ids.client_id()
     created = scoped.insert("oauth_entity", {
         "name": OAUTH_ENTITY_NAME, "type": "client", "client_id": client_id,
         # A password2 field, stored so the OAuth server can compare it; the Table API and the
         # pages never show it (servicenow-behaviour §4.3).
-        "client_secret": ids.token()[:32], "redirect_url": REDIRECT_URL, "active": "true",
+        "client_secret": ids.client_secret(), "redirect_url": REDIRECT_URL, "active": "true",
         "access_token_lifespan": str(scoped.ctx.platform.access_token_lifespan),
         "refresh_token_lifespan": str(scoped.ctx.platform.refresh_token_lifespan),
         "comments": "Created by the Microsoft 365 Ticketing Connector installation checklist",
