@@ -15,7 +15,7 @@ from flask import Flask, Response, g, request
 
 from mock_servicenow import apps
 from mock_servicenow.dictionary import default_dictionary
-from mock_servicenow.domain.clock import format_glide, system_now
+from mock_servicenow.domain.clock import GLIDE_FORMAT
 from mock_servicenow.domain.context import Platform
 from mock_servicenow.domain.ids import IdGenerator
 from mock_servicenow.domain.instance import Instance
@@ -39,6 +39,7 @@ from mock_servicenow.web import (
     table_api,
 )
 from mock_servicenow.web import idp as idp_pages
+from mock_servicenow.web import session as browser_session
 from mock_servicenow.web.context import close_db
 from mock_servicenow.web.errors import register_error_handlers
 from mock_servicenow.web.journal import Entry, Journal, redact_query
@@ -112,6 +113,7 @@ def create_app(settings: Settings) -> Flask:
         PROVIDE_AUTOMATIC_OPTIONS=False,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.session_interface = browser_session.CookieSessions()
     emulator = Emulator(
         settings=settings,
         instance=build_instance(settings),
@@ -131,18 +133,24 @@ def create_app(settings: Settings) -> Flask:
 
     @app.after_request
     def _journal(response: Response) -> Response:
-        if not request.path.startswith("/_emulator/journal"):
-            principal = g.get("principal")
+        # Runs on every request: the request and g proxies are looked up once (issue 9).
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        path = req.path
+        if not path.startswith("/_emulator/journal"):
+            scope = g._get_current_object()  # type: ignore[attr-defined]
+            principal = scope.get("principal")
+            started = scope.get("started")
+            environ = req.environ
             entry = Entry(
-                at=format_glide(system_now()),
-                method=request.method,
-                path=request.path,
-                query=redact_query(request.query_string.decode("latin-1")),
+                at=time.strftime(GLIDE_FORMAT, time.gmtime()),
+                method=environ["REQUEST_METHOD"],
+                path=path,
+                query=redact_query(environ.get("QUERY_STRING", "")),
                 status=response.status_code,
-                duration_ms=round((time.perf_counter() - g.get("started", time.perf_counter()))
-                                  * 1000, 3),
+                duration_ms=round((time.perf_counter() - started) * 1000, 3)
+                if started is not None else 0.0,
                 user=principal.user_name if principal is not None else None,
-                remote_addr=request.remote_addr,
+                remote_addr=environ.get("REMOTE_ADDR"),
             )
             emulator.journal.record(entry)
             if settings.access_log:

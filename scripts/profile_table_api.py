@@ -2,7 +2,7 @@
 """Profile the Table API requests of ``scripts/bench`` in-process (issue 9).
 
 Usage: ``.venv/bin/python scripts/profile_table_api.py [--incidents 100000] [--repeat 200]
-[--profile list|list_all|post|get|none] [--db PATH]``
+[--profile clock|get|get_bearer|list|list_all|post|none] [--db PATH]``
 
 Builds the bench's data set once (``scripts/bench_lib/dataset.py``; kept at ``--db`` when
 given, reused when that file exists), then sends the bench's requests through httpx over
@@ -52,7 +52,8 @@ def main() -> int:
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--profile", default="none",
-                        choices=("none", "list", "list_all", "post", "get"))
+                        choices=("none", "clock", "get", "get_bearer", "list", "list_all",
+                                 "post"))
     parser.add_argument("--db", type=Path, default=None)
     args = parser.parse_args()
     folder = tempfile.TemporaryDirectory()
@@ -62,7 +63,8 @@ def main() -> int:
         info = json.loads(meta.read_text())
     else:
         data = dataset.build(path, args.incidents, hash_iterations=1000)
-        info = {"sample": data.sample_sys_id, "group": data.group_sys_id}
+        info = {"sample": data.sample_sys_id, "group": data.group_sys_id,
+                "client_id": data.client_id, "client_secret": data.client_secret}
         meta.write_text(json.dumps(info))
     settings = Settings(database_path=str(path), password_hash_iterations=1000,
                         secret_key="bench", home=path.parent)
@@ -70,11 +72,19 @@ def main() -> int:
     client = httpx.Client(transport=httpx.WSGITransport(app=app),
                           base_url="https://dev00000.service-now.test",
                           headers={"Accept": "application/json", "Authorization": BASIC})
+    token = client.post("/oauth_token.do", data={
+        "grant_type": "password", "client_id": info["client_id"],
+        "client_secret": info["client_secret"], "username": "admin", "password": "admin"},
+        headers={"Authorization": ""}).json()["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
     query = f"sysparm_query=assignment_group%3D{info['group']}&sysparm_limit=100"
     body = json.dumps({"short_description": "bench POST", "impact": "2", "urgency": "2",
                        "caller_id": "6816f79cc0a8016401c5a33be04be441"})
     calls: dict[str, Callable[[], httpx.Response]] = {
+        "clock": lambda: client.get("/_emulator/clock"),
         "get": lambda: client.get(f"/api/now/table/incident/{info['sample']}"),
+        "get_bearer": lambda: client.get(f"/api/now/table/incident/{info['sample']}",
+                                         headers=bearer),
         "list": lambda: client.get(f"/api/now/table/incident?{query}"),
         "list_all": lambda: client.get(
             f"/api/now/table/incident?{query}&sysparm_display_value=all"),

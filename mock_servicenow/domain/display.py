@@ -310,7 +310,7 @@ def _render_raw(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
 
 
 def raw_wire_plan(ctx: Context, table: str,
-                  options: ReadOptions) -> list[tuple[str, str, str]] | None:
+                  options: ReadOptions) -> tuple[tuple[str, str, str], ...] | None:
     """How the store can build raw-mode records itself (``table_queries.select_page_json``):
     ``(key, kind, link prefix)`` per output field, the same rules as :func:`_raw_converter`.
 
@@ -321,9 +321,19 @@ def raw_wire_plan(ctx: Context, table: str,
         return None
     if options.fields is not None and any("." in name for name in options.fields):
         return None
-    fields = ctx.dictionary.fields(table)
-    names = list(fields) if options.fields is None else [
-        n for n in dict.fromkeys(options.fields) if n in fields]
+    return _wire_plan(ctx.dictionary, table, options.fields, options.exclude_reference_link,
+                      ctx.base_url, ctx.api_version)
+
+
+@functools.lru_cache(maxsize=256)
+def _wire_plan(dictionary: Dictionary, table: str, wanted: tuple[str, ...] | None,
+               exclude_link: bool, base_url: str,
+               api_version: str | None) -> tuple[tuple[str, str, str], ...] | None:
+    """:func:`raw_wire_plan`, built once per (table, field list, link base) instead of once
+    per read (a GET by sys_id looked at 73 fields)."""
+    fields = dictionary.fields(table)
+    names = list(fields) if wanted is None else [
+        n for n in dict.fromkeys(wanted) if n in fields]
     plan: list[tuple[str, str, str]] = []
     for name in names:
         fld = fields[name]
@@ -331,17 +341,18 @@ def raw_wire_plan(ctx: Context, table: str,
             plan.append((name, "empty", ""))
         elif fld.type == "reference":
             assert fld.reference is not None
-            if options.exclude_reference_link:
+            if exclude_link:
                 plan.append((name, "reference_value", ""))
             else:
-                plan.append((name, "reference", reference_link(ctx, fld.reference, "")))
+                plan.append((name, "reference",
+                             _link_prefix(base_url, api_version, fld.reference)))
         elif fld.type == "boolean":
             plan.append((name, "boolean", ""))
         elif fld.column_type == "REAL":
             return None  # repr(float) and SQLite's float text differ
         else:
             plan.append((name, "text", ""))
-    return plan
+    return tuple(plan)
 
 
 @functools.lru_cache(maxsize=256)

@@ -21,8 +21,7 @@ class InteractiveLoginRefused(NotAuthenticated):
 
 def find_user(ctx: Context, user_name: str) -> dict[str, Any] | None:
     """The ``sys_user`` row with this ``user_name``, or ``None``."""
-    found = rows.find_by(ctx.db, ctx.dictionary, "sys_user", user_name=user_name)
-    return found[0] if found else None
+    return identity_tables.user_by_name(ctx.db, ctx.dictionary, user_name)
 
 
 def get_user(ctx: Context, sys_id: str) -> dict[str, Any] | None:

@@ -150,6 +150,25 @@ def get_record(ctx: Context, table: str, sys_id: str, options: ReadOptions = RAW
     return render_records(ctx, table, [row], options)[0]
 
 
+def get_record_encoded(ctx: Context, table: str, sys_id: str, options: ReadOptions = RAW, *,
+                       web_service: bool = False) -> str | None:
+    """:func:`get_record` as a compact JSON object that SQLite wrote, for raw reads of a
+    table the user reads in full (the same shortcut as a listing's, issue 9); ``None`` when
+    the shortcut does not apply (call :func:`get_record`). 404 ``No Record found`` (§1.5)."""
+    check_table(ctx, table, web_service=web_service)
+    if not acl.can_read_table(ctx, table):
+        return None
+    plan = raw_wire_plan(ctx, table, options)
+    if plan is None:
+        return None
+    texts = table_queries.select_page_json(
+        ctx.db, ctx.dictionary, table, wire=plan, where=f"{_ALIAS}.sys_id = ?",
+        params=[sys_id], limit=1, offset=0, alias=_ALIAS)
+    if not texts:
+        raise RecordNotFound()
+    return texts[0]
+
+
 def list_records(ctx: Context, table: str, query: ListQuery | None = None,
                  options: ReadOptions = RAW, *, web_service: bool = False,
                  encoded: bool = False) -> Page:

@@ -14,13 +14,15 @@ import threading
 import uuid
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlite_utils
+
+T = TypeVar("T")
 
 #: How long a writer waits for another one before SQLite gives up (milliseconds).
 BUSY_TIMEOUT_MS = 10_000
@@ -114,6 +116,8 @@ class DatabaseLocation:
         elif getattr(pool, "busy", False):
             return self.connect()
         pool.busy = True
+        # One request: its cached reads share one data_version reading (see _data_token).
+        _REQUEST_VERSIONS[db] = None
         return db
 
     def release(self, db: sqlite_utils.Database) -> None:
@@ -123,6 +127,7 @@ class DatabaseLocation:
         if getattr(pool, "db", None) is not db:
             db.close()
             return
+        _REQUEST_VERSIONS.pop(db, None)
         try:
             if db.conn.in_transaction:
                 db.conn.rollback()
@@ -156,60 +161,87 @@ def copy_database(source: sqlite_utils.Database, target: sqlite_utils.Database, 
     and the template lives in memory, without WAL).
     """
     # A backup into this connection is neither another connection's commit nor a row change
-    # of its own: answers cached for it (cached_scalar) are dropped by hand.
-    _SCALARS.pop(target, None)
+    # of its own: answers cached for it (cached_read) are dropped by hand.
+    _CACHED.pop(target, None)
     source.conn.backup(target.conn)
-    _SCALARS.pop(target, None)
+    _CACHED.pop(target, None)
     if wal:
         target.execute("PRAGMA journal_mode=WAL")
 
 
-#: Per connection: {(sql, parameters): (data token, value)}, see :func:`cached_scalar`.
-_SCALARS: weakref.WeakKeyDictionary[sqlite_utils.Database,
-                                    OrderedDict[tuple[str, tuple[Any, ...]],
-                                                tuple[tuple[int, int], Any]]]
-_SCALARS = weakref.WeakKeyDictionary()
-_SCALARS_PER_CONNECTION = 64
+#: Per connection: {key: (data token, value)}, see :func:`cached_read`.
+_CACHED: weakref.WeakKeyDictionary[sqlite_utils.Database,
+                                   OrderedDict[Hashable, tuple[tuple[int, int], Any]]]
+_CACHED = weakref.WeakKeyDictionary()
+_CACHED_PER_CONNECTION = 128
+
+
+#: Connections handed out by :meth:`DatabaseLocation.acquire` for one request, with the
+#: ``data_version`` their first cached read saw (``None`` until then).
+_REQUEST_VERSIONS: weakref.WeakKeyDictionary[sqlite_utils.Database, int | None]
+_REQUEST_VERSIONS = weakref.WeakKeyDictionary()
 
 
 def _data_token(db: sqlite_utils.Database) -> tuple[int, int]:
     # data_version moves when any other connection (any process) commits; total_changes
-    # when this one changes rows, committed or not.
-    return int(db.execute("PRAGMA data_version").fetchone()[0]), db.conn.total_changes
+    # when this one changes rows, committed or not. Within one request, other processes'
+    # commits are read once: the request's configuration reads (faults, clock, user, roles,
+    # rate-limit rules, ws_access) see one consistent state, its own writes still count.
+    if db in _REQUEST_VERSIONS:
+        version = _REQUEST_VERSIONS[db]
+        if version is None:
+            version = _REQUEST_VERSIONS[db] = int(
+                db.execute("PRAGMA data_version").fetchone()[0])
+    else:
+        version = int(db.execute("PRAGMA data_version").fetchone()[0])
+    return version, db.conn.total_changes
 
 
 def cached_scalar(db: sqlite_utils.Database, sql: str, parameters: Sequence[Any]) -> Any:
     """The first column of the first row of ``sql``, remembered until the data changes.
 
     For expensive read-only aggregates asked again and again (the listing's ``count(*)``,
-    ``X-Total-Count``, asked once per page of the same query). The answer is reused only
-    while the database holds exactly the data it was computed on: no commit by another
-    connection (``PRAGMA data_version``) and no row changed by this one
-    (``total_changes``), nothing cached inside a transaction (a rollback moves neither);
-    :func:`copy_database` forgets the target's answers. ``sql`` must
-    be deterministic (no ``random()``, no ``'now'``: times are bound parameters).
+    ``X-Total-Count``, asked once per page of the same query); see :func:`cached_read` for
+    when a remembered answer is reused. ``sql`` must be deterministic (no ``random()``, no
+    ``'now'``: times are bound parameters).
     """
+    params = list(parameters)
     try:
-        key = (sql, tuple(parameters))
+        key = ("scalar", sql, tuple(params))
         hash(key)
     except TypeError:
-        return db.execute(sql, list(parameters)).fetchone()[0]
+        return db.execute(sql, params).fetchone()[0]
+    return cached_read(db, key, lambda: db.execute(sql, params).fetchone()[0])
+
+
+def cached_read(db: sqlite_utils.Database, key: Hashable, load: Callable[[], T]) -> T:
+    """``load()``, remembered per connection under ``key`` until the data changes.
+
+    For the small configuration reads every request makes (fault rules, the clock, the
+    calling user and roles, rate-limit rules, a table's web-service access), and for
+    expensive aggregates. The answer is reused only while the database holds exactly the
+    data it was computed on: no commit by another connection, in any process (``PRAGMA
+    data_version``), and no row changed by this one (``total_changes``); nothing is cached
+    inside a transaction (a rollback moves neither token); :func:`copy_database` forgets the
+    target's answers. The value is shared by every caller: it must not be mutated (use
+    tuples, frozensets, or copy it).
+    """
     if db.conn.in_transaction:
         # Own uncommitted changes may be rolled back, and a rollback moves neither token.
-        return db.execute(sql, list(parameters)).fetchone()[0]
+        return load()
     token = _data_token(db)
-    cache = _SCALARS.get(db)
+    cache = _CACHED.get(db)
     if cache is None:
-        cache = _SCALARS[db] = OrderedDict()
+        cache = _CACHED[db] = OrderedDict()
     known = cache.get(key)
     if known is not None and known[0] == token:
         cache.move_to_end(key)
-        return known[1]
+        return known[1]  # type: ignore[no-any-return]
     # Computed after the token was read: if data changed in between, the token no longer
     # matches on the next call and the value is computed again (never served stale).
-    value = db.execute(sql, list(parameters)).fetchone()[0]
+    value = load()
     cache[key] = (token, value)
-    if len(cache) > _SCALARS_PER_CONNECTION:
+    if len(cache) > _CACHED_PER_CONNECTION:
         cache.popitem(last=False)
     return value
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import sqlite_utils
 
+from mock_servicenow.store.db import cached_read
+
 _COLUMNS = ("id", "method", "path", "action", "spec", "remaining", "created_at")
 
 
@@ -17,8 +19,11 @@ def _dicts(cursor: Any) -> list[dict[str, Any]]:
 
 
 def all_rules(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    """Every live rule, oldest first."""
-    return _dicts(db.execute(f"SELECT {', '.join(_COLUMNS)} FROM _emulator_fault ORDER BY id"))
+    """Every live rule, oldest first (asked on every request: remembered while the data is
+    unchanged, ``db.cached_read``)."""
+    rules = cached_read(db, "_emulator_fault rules", lambda: tuple(_dicts(db.execute(
+        f"SELECT {', '.join(_COLUMNS)} FROM _emulator_fault ORDER BY id"))))
+    return [dict(rule) for rule in rules]
 
 
 def add_rule(db: sqlite_utils.Database, *, method: str, path: str, action: str, spec: str,

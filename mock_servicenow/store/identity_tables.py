@@ -11,6 +11,9 @@ from typing import Any
 
 import sqlite_utils
 
+from mock_servicenow.dictionary import Dictionary
+from mock_servicenow.store import rows
+from mock_servicenow.store.db import cached_read
 from mock_servicenow.store.rows import fetch_dict, fetch_dicts
 
 
@@ -95,13 +98,27 @@ def delete_session(db: sqlite_utils.Database, session_hash: str) -> None:
 
 
 def role_names(db: sqlite_utils.Database, user_sys_id: str) -> frozenset[str]:
-    """Names of the active roles granted to a user (``sys_user_has_role`` -> ``sys_user_role``)."""
-    cursor = db.execute(
-        "SELECT r.name FROM sys_user_has_role h JOIN sys_user_role r ON r.sys_id = h.role "
-        "WHERE h.user = ? AND coalesce(h.state, 'active') = 'active'",
-        [user_sys_id],
-    )
-    return frozenset(str(name) for (name,) in cursor.fetchall())
+    """Names of the active roles granted to a user (``sys_user_has_role`` -> ``sys_user_role``);
+    asked on every authenticated request, remembered while the data is unchanged
+    (``db.cached_read``)."""
+    def load() -> frozenset[str]:
+        cursor = db.execute(
+            "SELECT r.name FROM sys_user_has_role h JOIN sys_user_role r ON r.sys_id = h.role "
+            "WHERE h.user = ? AND coalesce(h.state, 'active') = 'active'",
+            [user_sys_id],
+        )
+        return frozenset(str(name) for (name,) in cursor.fetchall())
+    return cached_read(db, ("roles of", user_sys_id), load)
+
+
+def user_by_name(db: sqlite_utils.Database, dictionary: Dictionary,
+                 user_name: str) -> dict[str, Any] | None:
+    """The ``sys_user`` row with this ``user_name`` (a copy: callers may change it), or
+    ``None``; asked on every Basic-authenticated request, remembered while the data is
+    unchanged (``db.cached_read``)."""
+    found = cached_read(db, ("sys_user by user_name", user_name), lambda: tuple(
+        rows.find_by(db, dictionary, "sys_user", user_name=user_name)))
+    return dict(found[0]) if found else None
 
 
 def user_sys_id_by(db: sqlite_utils.Database, field: str, value: str) -> str | None:

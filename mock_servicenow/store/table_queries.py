@@ -14,7 +14,7 @@ import sqlite_utils
 from sqlite_utils.db import quote_identifier
 
 from mock_servicenow.dictionary import Dictionary
-from mock_servicenow.store.db import cached_scalar
+from mock_servicenow.store.db import cached_read, cached_scalar
 from mock_servicenow.store.rows import class_filter, fetch_dicts
 
 #: SQLite's default limit on bound parameters is 32766; stay well below it per statement.
@@ -88,10 +88,8 @@ def select_page_json(db: sqlite_utils.Database, dictionary: Dictionary, table: s
     ensure_ascii=False)``'s), so a listing costs no Python work per field. Columns that the
     root table does not store render ``""``, as a missing key does in the Python renderer.
     """
-    select, linked = _json_select(dictionary, table, tuple((k, kind) for k, kind, _ in wire),
-                                  alias)
     # Parameters bind in text order: the link prefixes of the SELECT list come first.
-    prefixes = [prefix for (_, kind, prefix), used in zip(wire, linked, strict=True) if used]
+    select, prefixes = _json_select(dictionary, table, tuple(wire), alias)
     class_where, class_params = _qualified_class_filter(dictionary, table, alias)
     order = f" ORDER BY {', '.join(order_by)}" if order_by else ""
     sql = (f"SELECT {select} {_from(dictionary, table, joins, alias)} "
@@ -106,23 +104,24 @@ def select_page_json(db: sqlite_utils.Database, dictionary: Dictionary, table: s
 
 
 @functools.lru_cache(maxsize=512)
-def _json_select(dictionary: Dictionary, table: str, wire: tuple[tuple[str, str], ...],
-                 alias: str) -> tuple[str, tuple[bool, ...]]:
+def _json_select(dictionary: Dictionary, table: str, wire: tuple[tuple[str, str, str], ...],
+                 alias: str) -> tuple[str, tuple[str, ...]]:
     """The SELECT list of :func:`select_page_json` (built once per field list): one
-    ``json_object`` per 60 fields; and which entries of ``wire`` bind a link prefix."""
+    ``json_object`` per 60 fields; and the link prefixes it binds, in order."""
     physical = dictionary.physical_fields(dictionary.root(table))
     pairs: list[str] = []
-    linked: list[bool] = []
-    for key, kind in wire:
+    prefixes: list[str] = []
+    for key, kind, prefix in wire:
         if kind not in WIRE_KINDS:
             raise ValueError(f"unknown wire kind {kind!r}")
         stored = key if key in physical else ""
         pairs.append(f"'{key.replace(chr(39), chr(39) * 2)}', "
                      + _wire_expression(stored, kind).replace("{a}", alias))
-        linked.append(kind == "reference" and stored != "")
+        if kind == "reference" and stored != "":
+            prefixes.append(prefix)
     chunks = [pairs[at:at + _JSON_PAIRS] for at in range(0, len(pairs), _JSON_PAIRS)] or [[]]
     objects = [f"json_object({', '.join(chunk)})" for chunk in chunks]
-    return ", ".join(objects), tuple(linked)
+    return ", ".join(objects), tuple(prefixes)
 
 
 def count_matching(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *,
@@ -183,17 +182,24 @@ def journal_entries(db: sqlite_utils.Database, element_ids: Iterable[str],
 
 
 def web_service_access(db: sqlite_utils.Database, table: str) -> bool | None:
-    """``sys_db_object.ws_access`` of ``table`` (``None`` when the row is missing)."""
-    row = db.execute("SELECT ws_access FROM sys_db_object WHERE name = ?", [table]).fetchone()
-    if row is None:
-        return None
-    return row[0] is None or bool(row[0])
+    """``sys_db_object.ws_access`` of ``table`` (``None`` when the row is missing); asked on
+    every Table API request, remembered while the data is unchanged (``db.cached_read``)."""
+    def load() -> bool | None:
+        row = db.execute("SELECT ws_access FROM sys_db_object WHERE name = ?",
+                         [table]).fetchone()
+        if row is None:
+            return None
+        return row[0] is None or bool(row[0])
+    return cached_read(db, ("sys_db_object.ws_access", table), load)
 
 
 def property_value(db: sqlite_utils.Database, name: str) -> str | None:
-    """The value of a ``sys_properties`` row, or ``None``."""
-    row = db.execute("SELECT value FROM sys_properties WHERE name = ?", [name]).fetchone()
-    return None if row is None else (None if row[0] is None else str(row[0]))
+    """The value of a ``sys_properties`` row, or ``None`` (remembered while the data is
+    unchanged, ``db.cached_read``)."""
+    def load() -> str | None:
+        row = db.execute("SELECT value FROM sys_properties WHERE name = ?", [name]).fetchone()
+        return None if row is None else (None if row[0] is None else str(row[0]))
+    return cached_read(db, ("sys_properties", name), load)
 
 
 def aggregate_rows(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *,

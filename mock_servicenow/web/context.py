@@ -25,24 +25,31 @@ def emulator() -> Emulator:
 
 def current_instance() -> Instance:
     """The instance this request talks to (chosen by host name when several are served)."""
-    if "instance" not in g:
-        g.instance = emulator().instance_for_host(request.host)
-    return g.instance  # type: ignore[no-any-return]
+    # One lookup of the request-local ``g`` per call (each proxy access costs, issue 9).
+    instance: Instance | None = g.get("instance")
+    if instance is None:
+        instance = g.instance = emulator().instance_for_host(request.host)
+    return instance
 
 
 def get_db() -> sqlite_utils.Database:
     """This request's connection to its instance database."""
-    if "db" not in g:
+    db: sqlite_utils.Database | None = g.get("db")
+    if db is None:
         # The thread's cached connection (store/db.py acquire): no schema parse per request.
-        g.db_location = current_instance().location
-        g.db = g.db_location.acquire()
-    return g.db  # type: ignore[no-any-return]
+        location = current_instance().location
+        db = location.acquire()
+        scope = g._get_current_object()
+        scope.db_location = location
+        scope.db = db
+    return db
 
 
 def close_db(_exc: BaseException | None = None) -> None:
     """Teardown: give the request's connection back (an open transaction is rolled back)."""
-    db = g.pop("db", None)
-    location = g.pop("db_location", None)
+    scope = g._get_current_object()
+    db = scope.pop("db", None)
+    location = scope.pop("db_location", None)
     if db is not None:
         if location is not None:
             location.release(db)
@@ -58,11 +65,12 @@ def base_url() -> str:
 
 def get_ctx(user: Principal | None = None) -> Context:
     """This request's :class:`Context` (one per request; ``user`` replaces the acting user)."""
-    if "ctx" not in g:
+    ctx: Context | None = g.get("ctx")
+    if ctx is None:
         instance = current_instance()
         db = get_db()
-        g.ctx = Context(platform=instance.platform, db=db, clock=instance.load_clock(db),
-                        base_url=base_url())
+        ctx = g.ctx = Context(platform=instance.platform, db=db,
+                              clock=instance.load_clock(db), base_url=base_url())
     if user is not None:
-        g.ctx.user = user
-    return g.ctx  # type: ignore[no-any-return]
+        ctx.user = user
+    return ctx

@@ -47,7 +47,7 @@ def redact_query(query: str) -> str:
                       for k, v in pairs])
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Entry:
     """One journalled request."""
 

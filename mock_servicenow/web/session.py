@@ -16,7 +16,8 @@ import hmac
 import secrets
 from urllib.parse import urlencode
 
-from flask import Response, redirect, request, session
+from flask import Flask, Request, Response, redirect, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from mock_servicenow.domain import identity, sso_sessions
 from mock_servicenow.domain.context import Principal
@@ -25,6 +26,21 @@ from mock_servicenow.web.context import get_ctx
 _USER_KEY = "user_sys_id"
 _SESSION_KEY = "sid"
 _TOKEN_KEY = "g_ck"
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, minus the signer for requests without the cookie.
+
+    Flask builds an ``itsdangerous`` serializer (a JSON round trip and key derivation) to
+    open every session, even when the request has no cookie to read: that is every REST
+    call, about a tenth of a GET by sys_id (scripts/bench, issue 9). Without the cookie the
+    session is simply new and empty, exactly what Flask would have produced.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def page_user() -> Principal | None:

@@ -215,7 +215,11 @@ def create_view(table: str, version: str | None = None) -> Response:
 def get_view(table: str, sys_id: str, version: str | None = None) -> Response:
     """``GET /api/now/table/{table}/{sys_id}`` (servicenow-behaviour §1.1, §1.5)."""
     ctx = _context(version)
-    record = records.get_record(ctx, table, sys_id, _read_options(), web_service=True)
+    options = _read_options()
+    text = records.get_record_encoded(ctx, table, sys_id, options, web_service=True)
+    if text is not None:
+        return json_text_response('{"result":' + text + "}")
+    record = records.get_record(ctx, table, sys_id, options, web_service=True)
     return json_response({"result": record})
 
 

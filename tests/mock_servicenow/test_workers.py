@@ -188,3 +188,33 @@ def test_memory_is_refused_with_workers(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert result.returncode != 0
     assert result.stderr.strip().count("\n") == 0 and "--memory" in result.stderr
+
+
+def test_user_and_role_changes_reach_every_worker_at_once(served: Served) -> None:
+    """Each worker remembers the calling user, roles and ACL inputs while the data is
+    unchanged (store/db.py ``cached_read``, issue 9); a change committed through one worker
+    must be seen by the other on the very next request (servicenow-behaviour §6: a
+    deactivated user cannot authenticate anywhere)."""
+    admin = ("admin", "admin")
+    created = http.post(f"{served.url}/api/now/table/sys_user", auth=admin, json={
+        "user_name": "cache.probe", "user_password": "Probe-Pass-1", "active": "true"})
+    assert created.status_code == 201, created.text
+    sys_id = created.json()["result"]["sys_id"]
+    probe = ("cache.probe", "Probe-Pass-1")
+    incident = f"{served.url}/api/now/table/incident?sysparm_limit=1"
+    # Both workers answer, each with the user and roles cached: without itil the user sees
+    # only incidents they opened or called in (none).
+    for _ in range(10):
+        answer = http.get(incident, auth=probe)
+        assert answer.status_code == 200 and answer.json()["result"] == []
+    itil = http.get(f"{served.url}/api/now/table/sys_user_role?sysparm_query=name=itil",
+                    auth=admin).json()["result"][0]["sys_id"]
+    granted = http.post(f"{served.url}/api/now/table/sys_user_has_role", auth=admin, json={
+        "user": sys_id, "role": itil})
+    assert granted.status_code == 201, granted.text
+    for _ in range(10):
+        assert len(http.get(incident, auth=probe).json()["result"]) == 1
+    patched = http.patch(f"{served.url}/api/now/table/sys_user/{sys_id}", auth=admin,
+                         json={"active": "false"})
+    assert patched.status_code == 200, patched.text
+    assert [http.get(incident, auth=probe).status_code for _ in range(10)] == [401] * 10

@@ -18,6 +18,8 @@ with its request, a logging handler on the root logger sees every record, and
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import json
 import logging
 import re
@@ -35,8 +37,16 @@ _ORDINARY = re.compile(r"^[a-z_]+$")
 
 
 def distinctive(value: object) -> bool:
-    """Long and unusual enough that finding it in text means it leaked."""
-    return isinstance(value, str) and len(value) >= 8 and not _ORDINARY.match(value)
+    """Long and unusual enough that finding it in text means it leaked. An IP address is not:
+    a fuzzer's accepted ``user_password`` of ``127.0.0.1`` would match every journal
+    entry's ``remote_addr``."""
+    if not isinstance(value, str) or len(value) < 8 or _ORDINARY.match(value):
+        return False
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return True
+    return False
 
 
 class SecretScan(logging.Handler):
@@ -64,8 +74,8 @@ class SecretScan(logging.Handler):
 
     def journal(self, entry: Any) -> None:
         """A journal entry, as ``GET /_emulator/journal`` would show it."""
-        self._text("journal", json.dumps(getattr(entry, "__dict__", None) or repr(entry),
-                                         default=str))
+        shown = dataclasses.asdict(entry) if dataclasses.is_dataclass(entry) else repr(entry)
+        self._text("journal", json.dumps(shown, default=str))
 
     def response(self, sender: Flask, response: Response, **_: Any) -> None:
         """Harvest secrets from the request; keep error bodies for the scan."""
