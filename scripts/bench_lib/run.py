@@ -3,6 +3,13 @@
 Every figure is a median over repeated runs. Socket figures come from wrk against
 gunicorn (``serve --workers N``, and the baseline served by the same function with the same
 settings); in-process figures from an httpx client over ``WSGITransport`` in this process.
+
+Ratios are **paired**: both servers stay up, and each round measures the reference (the
+baseline, or a GET by sys_id for the listings) right next to the subject, alternating which
+goes first; the ratio reported is the median of the rounds' ratios. The machines are
+shared and their load comes in bursts: a baseline measured a minute earlier can be 2.5x
+faster or slower than the same baseline now, while neighbours in time see the same load.
+
 A measurement whose endpoint does not exist yet (4xx/5xx on a probe) is reported as "not
 available", never as a number. Output: a table on stdout, JSON under ``bench-results/``.
 """
@@ -22,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +46,21 @@ JSON_HEADERS = {"Accept": "application/json"}
 
 class NotAvailable(Exception):
     """The endpoint a measurement needs answers 4xx/5xx (not merged yet, or broken)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """One wrk target: URL, headers, optional Lua script."""
+
+    url: str
+    headers: dict[str, str] | None = None
+    script: Path | None = None
+
+    def run(self, bench: Bench) -> wrk.WrkRun:
+        """One wrk run of ``--seconds`` against this target."""
+        return wrk.run(self.url, seconds=bench.args.seconds,
+                       connections=2 * bench.args.workers, threads=os.cpu_count() or 2,
+                       headers=self.headers, script=self.script)
 
 
 # -- processes -------------------------------------------------------------------------------
@@ -108,21 +131,88 @@ class Bench:
                  f"p50 {result['p50_ms']:.2f} ms")
         return result
 
+    def wrk_paired(self, name: str, subject: Target, reference: Target, reference_name: str,
+                   *, compare: str = "throughput") -> dict[str, Any]:
+        """``--runs`` rounds of (reference, subject), alternating which runs first; the
+        subject's medians plus ``ratio``: the median over rounds of subject/reference
+        requests per second (``compare="throughput"``) or p50 latency (``"latency"``)."""
+        subject_runs, reference_runs, ratios = [], [], []
+        for round_number in range(self.args.runs):
+            if round_number % 2 == 0:
+                ref, sub = reference.run(self), subject.run(self)
+            else:
+                sub, ref = subject.run(self), reference.run(self)
+            subject_runs.append(sub)
+            reference_runs.append(ref)
+            if compare == "throughput":
+                ratios.append(sub.requests_per_second / ref.requests_per_second)
+            else:
+                ratios.append(sub.p50_ms / ref.p50_ms)
+        reference_median = wrk.median_of(reference_runs)
+        result = {"kind": "socket", **wrk.median_of(subject_runs),
+                  "paired_with": reference_name, "compare": compare,
+                  "ratio": statistics.median(ratios), "ratio_runs": ratios,
+                  "reference": reference_median}
+        self.results[name] = result
+        if result["non_2xx"] or result["socket_errors"]:
+            result["note"] = "some requests failed: see runs"
+        self.log(f"{name}: {result['requests_per_second']:.0f} req/s, "
+                 f"p50 {result['p50_ms']:.2f} ms; {reference_name} next to it "
+                 f"{reference_median['requests_per_second']:.0f} req/s, p50 "
+                 f"{reference_median['p50_ms']:.2f} ms; ratio {result['ratio']:.3f}")
+        return result
+
+    def in_process_paired(self, name: str, client: httpx.Client,
+                          call: Callable[[httpx.Client], httpx.Response],
+                          reference_client: httpx.Client,
+                          reference_call: Callable[[httpx.Client], httpx.Response],
+                          reference_name: str) -> dict[str, Any]:
+        """In-process rounds of (reference, subject), alternating; ``ratio`` is the median
+        over rounds of subject/reference requests per second."""
+        rates, p50s, reference_rates, ratios = [], [], [], []
+        for round_number in range(self.args.runs):
+            pair = [(reference_client, reference_call), (client, call)]
+            if round_number % 2:
+                pair.reverse()
+            measured = {id(c): self._loop(c, f) for c, f in pair}
+            (rate, p50), (reference_rate, _) = measured[id(client)], measured[id(reference_client)]
+            rates.append(rate)
+            p50s.append(p50)
+            reference_rates.append(reference_rate)
+            ratios.append(rate / reference_rate)
+        result = {"kind": "in-process", "requests_per_second": statistics.median(rates),
+                  "p50_ms": statistics.median(p50s), "runs_requests_per_second": rates,
+                  "paired_with": reference_name, "compare": "throughput",
+                  "ratio": statistics.median(ratios), "ratio_runs": ratios,
+                  "reference": {"requests_per_second": statistics.median(reference_rates),
+                                "runs_requests_per_second": reference_rates}}
+        self.results[name] = result
+        self.log(f"{name}: {result['requests_per_second']:.0f} req/s in-process; "
+                 f"{reference_name} next to it "
+                 f"{statistics.median(reference_rates):.0f} req/s; ratio {result['ratio']:.3f}")
+        return result
+
+    def _loop(self, client: httpx.Client,
+              call: Callable[[httpx.Client], httpx.Response]) -> tuple[float, float]:
+        """One single-thread loop of ``--in-process-seconds``: (requests/s, p50 ms)."""
+        latencies: list[float] = []
+        deadline = time.perf_counter() + self.args.in_process_seconds
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            response = call(client)
+            latencies.append(time.perf_counter() - started)
+            if response.status_code >= 400:
+                raise NotAvailable(f"HTTP {response.status_code}")
+        return len(latencies) / sum(latencies), statistics.median(latencies) * 1000
+
     def in_process(self, name: str, client: httpx.Client,
                    call: Callable[[httpx.Client], httpx.Response]) -> dict[str, Any]:
         """Median of ``--runs`` single-thread loops of ``--in-process-seconds`` each."""
         rates, p50s = [], []
         for _ in range(self.args.runs):
-            latencies: list[float] = []
-            deadline = time.perf_counter() + self.args.in_process_seconds
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                response = call(client)
-                latencies.append(time.perf_counter() - started)
-                if response.status_code >= 400:
-                    raise NotAvailable(f"HTTP {response.status_code}")
-            rates.append(len(latencies) / sum(latencies))
-            p50s.append(statistics.median(latencies) * 1000)
+            rate, p50 = self._loop(client, call)
+            rates.append(rate)
+            p50s.append(p50)
         result = {"kind": "in-process", "requests_per_second": statistics.median(rates),
                   "p50_ms": statistics.median(p50s), "runs_requests_per_second": rates}
         self.results[name] = result
@@ -136,31 +226,32 @@ class Bench:
 
     # -- the measurements, in order ------------------------------------------------------
 
-    def baseline(self) -> None:
-        """Bare Flask, gunicorn with the emulator's settings, then in-process."""
-        command = [sys.executable, str(Path(__file__).with_name("baseline.py")),
-                   "--port", "0", "--workers", str(self.args.workers)]
-        with serving(command, self.env, self.work) as url:
-            self.wrk("baseline_get", f"{url}/api/now/table/incident/{'0' * 32}")
-        app = create_baseline_app()
-        with httpx.Client(transport=httpx.WSGITransport(app=app),
-                          base_url="https://bench.service-now.test") as client:
-            self.in_process("baseline_get_in_process",
-                            client, lambda c: c.get(f"/api/now/table/incident/{'0' * 32}"))
+    def baseline(self, url: str) -> Target:
+        """Bare Flask over gunicorn with the emulator's settings (served by the caller for
+        the whole socket phase): one plain measurement for the table, and the target every
+        socket ratio is paired with."""
+        target = Target(f"{url}/api/now/table/incident/{'0' * 32}")
+        self.wrk("baseline_get", target.url)
+        return target
 
     def emulator_socket(self, data: dataset.DataSet) -> None:
-        """Everything measured against ``serve --workers N`` on the loaded database."""
+        """Everything measured against ``serve --workers N`` on the loaded database, with the
+        baseline served next to it."""
         database = self.work / "served.db"
         shutil.copyfile(data.path, database)
         command = emulator_command("serve", "--workers", str(self.args.workers), "--port", "0",
                                    "--db", str(database), "--quiet")
-        with serving(command, self.env, self.work) as url:
+        baseline_command = [sys.executable, str(Path(__file__).with_name("baseline.py")),
+                            "--port", "0", "--workers", str(self.args.workers)]
+        with serving(baseline_command, self.env, self.work) as baseline_url, \
+                serving(command, self.env, self.work) as url:
+            baseline = self.baseline(baseline_url)
             self.control_plane(url)
-            self.get_by_sys_id(url, data)
-            self.get_with_bearer(url, data)
-            self.listing(url, data)
+            get = self.get_by_sys_id(url, data, baseline)
+            self.get_with_bearer(url, data, baseline)
+            self.listing(url, data, get)
             self.connector_sync(url, data)
-            self.post(url)
+            self.post(url, baseline)
             self.reset(url)
 
     def control_plane(self, url: str) -> None:
@@ -174,16 +265,18 @@ class Bench:
                                f"HTTP {response.status_code}")
         return response
 
-    def get_by_sys_id(self, url: str, data: dataset.DataSet) -> None:
-        """GET one incident by sys_id with Basic auth."""
-        target = f"{url}/api/now/table/incident/{data.sample_sys_id}"
-        headers = {**JSON_HEADERS, "Authorization": BASIC}
+    def get_by_sys_id(self, url: str, data: dataset.DataSet,
+                      baseline: Target) -> Target | None:
+        """GET one incident by sys_id with Basic auth, paired with the baseline."""
+        target = Target(f"{url}/api/now/table/incident/{data.sample_sys_id}",
+                        {**JSON_HEADERS, "Authorization": BASIC})
         try:
-            self._probe("GET", target, headers=headers)
+            self._probe("GET", target.url, headers=target.headers)
         except NotAvailable as exc:
             self.unavailable("get_basic", str(exc))
-            return
-        self.wrk("get_basic", target, headers=headers)
+            return None
+        self.wrk_paired("get_basic", target, baseline, "baseline_get")
+        return target
 
     def bearer_token(self, url: str, data: dataset.DataSet) -> str:
         """A Bearer token from the password grant (``POST /oauth_token.do``), for the OAuth
@@ -195,52 +288,56 @@ class Bench:
             "client_secret": data.client_secret, "username": "admin", "password": "admin"})
         return str(token.json()["access_token"])
 
-    def get_with_bearer(self, url: str, data: dataset.DataSet) -> None:
-        """GET one incident by sys_id with a Bearer token."""
+    def get_with_bearer(self, url: str, data: dataset.DataSet, baseline: Target) -> None:
+        """GET one incident by sys_id with a Bearer token, paired with the baseline."""
         try:
             token = self.bearer_token(url, data)
-            target = f"{url}/api/now/table/incident/{data.sample_sys_id}"
-            headers = {**JSON_HEADERS, "Authorization": f"Bearer {token}"}
-            self._probe("GET", target, headers=headers)
+            target = Target(f"{url}/api/now/table/incident/{data.sample_sys_id}",
+                            {**JSON_HEADERS, "Authorization": f"Bearer {token}"})
+            self._probe("GET", target.url, headers=target.headers)
         except NotAvailable as exc:
             self.unavailable("get_bearer", str(exc))
             return
-        self.wrk("get_bearer", target, headers=headers)
+        self.wrk_paired("get_bearer", target, baseline, "baseline_get")
 
-    def listing(self, url: str, data: dataset.DataSet) -> None:
-        """100 incidents filtered on an indexed field, raw and with display values."""
+    def listing(self, url: str, data: dataset.DataSet, get: Target | None) -> None:
+        """100 incidents filtered on an indexed field, raw and with display values; each
+        paired with the GET by sys_id (the target compares their p50 latencies)."""
         headers = {**JSON_HEADERS, "Authorization": BASIC}
         query = f"sysparm_query=assignment_group%3D{data.group_sys_id}&sysparm_limit=100"
         for name, extra in (("list_100", ""), ("list_100_display_all",
                                                "&sysparm_display_value=all")):
-            target = f"{url}/api/now/table/incident?{query}{extra}"
+            target = Target(f"{url}/api/now/table/incident?{query}{extra}", headers)
             try:
-                answer = self._probe("GET", target, headers=headers)
+                if get is None:
+                    raise NotAvailable("GET by sys_id is not available")
+                answer = self._probe("GET", target.url, headers=headers)
                 count = len(answer.json().get("result", []))
                 if count != 100:
                     raise NotAvailable(f"expected 100 records, got {count}")
             except (NotAvailable, ValueError) as exc:
                 self.unavailable(name, str(exc))
                 continue
-            self.wrk(name, target, headers=headers)
+            assert get is not None
+            self.wrk_paired(name, target, get, "get_basic", compare="latency")
 
-    def post(self, url: str) -> None:
-        """POST one incident (numbering, business rules, commit)."""
-        target = f"{url}/api/now/table/incident"
+    def post(self, url: str, baseline: Target) -> None:
+        """POST one incident (numbering, business rules, commit), paired with the baseline."""
+        target_url = f"{url}/api/now/table/incident"
         body = json.dumps({"short_description": "bench POST", "impact": "2", "urgency": "2",
                            "caller_id": "6816f79cc0a8016401c5a33be04be441"})
         headers = {**JSON_HEADERS, "Authorization": BASIC}
         try:
-            answer = self._probe("POST", target, headers={**headers,
-                                                          "Content-Type": "application/json"},
-                                 content=body)
+            answer = self._probe("POST", target_url, headers={
+                **headers, "Content-Type": "application/json"}, content=body)
             if answer.status_code != 201:
                 raise NotAvailable(f"POST answered HTTP {answer.status_code}, not 201")
         except NotAvailable as exc:
             self.unavailable("post_incident", str(exc))
             return
         script = wrk.post_script(self.work / "post.lua", body)
-        self.wrk("post_incident", target, headers=headers, script=script)
+        self.wrk_paired("post_incident", Target(target_url, headers, script), baseline,
+                        "baseline_get")
 
     def reset(self, url: str) -> None:
         """Reset a seeded instance (one created by name, so the loaded data stays)."""
@@ -267,7 +364,8 @@ class Bench:
                  f"{statistics.median(client_ms):.2f} ms round trip")
 
     def emulator_in_process(self, data: dataset.DataSet) -> None:
-        """GET by sys_id and the clock read, in-process on a copy of the loaded database."""
+        """GET by sys_id and the clock read in-process on a copy of the loaded database; the
+        GET paired with the bare Flask app called the same way."""
         from mock_servicenow.app import create_app
         from mock_servicenow.settings import Settings
 
@@ -277,16 +375,23 @@ class Bench:
                             password_hash_iterations=self.args.hash_iterations,
                             secret_key="bench")
         app = create_app(settings)
+        baseline_path = f"/api/now/table/incident/{'0' * 32}"
         try:
             with httpx.Client(transport=httpx.WSGITransport(app=app),
                               base_url="https://dev00000.service-now.test",
-                              headers=JSON_HEADERS) as client:
+                              headers=JSON_HEADERS) as client, \
+                    httpx.Client(transport=httpx.WSGITransport(app=create_baseline_app()),
+                                 base_url="https://bench.service-now.test") as baseline:
+                self.in_process("baseline_get_in_process", baseline,
+                                lambda c: c.get(baseline_path))
                 self.in_process("emulator_clock_get_in_process", client,
                                 lambda c: c.get("/_emulator/clock"))
                 target = f"/api/now/table/incident/{data.sample_sys_id}"
                 try:
-                    self.in_process("get_basic_in_process", client,
-                                    lambda c: c.get(target, auth=("admin", "admin")))
+                    self.in_process_paired(
+                        "get_basic_in_process", client,
+                        lambda c: c.get(target, auth=("admin", "admin")),
+                        baseline, lambda c: c.get(baseline_path), "baseline_get_in_process")
                 except NotAvailable as exc:
                     self.unavailable("get_basic_in_process", f"GET {target} answers {exc}")
         finally:
@@ -385,6 +490,16 @@ def _value(results: dict[str, Any], name: str, key: str) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
+def _paired_ratio(results: dict[str, Any], name: str, reference: str, key: str) -> float | None:
+    """The paired ratio of ``name`` (median over rounds, see ``Bench.wrk_paired``); for
+    results without one, ``name``'s median over ``reference``'s."""
+    paired = results.get(name, {}).get("ratio")
+    if isinstance(paired, int | float):
+        return float(paired)
+    a, b = _value(results, name, key), _value(results, reference, key)
+    return None if a is None or b is None or b == 0 else a / b
+
+
 def _sync_excess(results: dict[str, Any]) -> float | None:
     for name, entry in results.items():
         if name.startswith("connector_sync_") and "requests" in entry:
@@ -394,26 +509,21 @@ def _sync_excess(results: dict[str, Any]) -> float | None:
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     """The issue's targets, each with its measured value and whether it holds."""
-    def ratio(a: float | None, b: float | None) -> float | None:
-        return None if a is None or b is None or b == 0 else a / b
-
-    base_rps = _value(results, "baseline_get", "requests_per_second")
-    base_ip = _value(results, "baseline_get_in_process", "requests_per_second")
+    rps, p50 = "requests_per_second", "p50_ms"
     rows = [
-        ("GET by sys_id (Basic) / baseline, socket", ratio(
-            _value(results, "get_basic", "requests_per_second"), base_rps), ">=", 0.5),
-        ("GET by sys_id (Bearer) / baseline, socket", ratio(
-            _value(results, "get_bearer", "requests_per_second"), base_rps), ">=", 0.5),
-        ("GET by sys_id (Basic) / baseline, in-process", ratio(
-            _value(results, "get_basic_in_process", "requests_per_second"), base_ip), ">=", 0.5),
-        ("POST incident / baseline GET, socket", ratio(
-            _value(results, "post_incident", "requests_per_second"), base_rps), ">=", 0.3),
-        ("list 100 of 100,000: p50 / GET p50", ratio(
-            _value(results, "list_100", "p50_ms"), _value(results, "get_basic", "p50_ms")),
-         "<=", 3.0),
-        ("list 100, display_value=all: p50 / GET p50", ratio(
-            _value(results, "list_100_display_all", "p50_ms"),
-            _value(results, "get_basic", "p50_ms")), "<=", 3.0),
+        ("GET by sys_id (Basic) / baseline, socket",
+         _paired_ratio(results, "get_basic", "baseline_get", rps), ">=", 0.5),
+        ("GET by sys_id (Bearer) / baseline, socket",
+         _paired_ratio(results, "get_bearer", "baseline_get", rps), ">=", 0.5),
+        ("GET by sys_id (Basic) / baseline, in-process",
+         _paired_ratio(results, "get_basic_in_process", "baseline_get_in_process", rps),
+         ">=", 0.5),
+        ("POST incident / baseline GET, socket",
+         _paired_ratio(results, "post_incident", "baseline_get", rps), ">=", 0.3),
+        ("list 100 of 100,000: p50 / GET p50",
+         _paired_ratio(results, "list_100", "get_basic", p50), "<=", 3.0),
+        ("list 100, display_value=all: p50 / GET p50",
+         _paired_ratio(results, "list_100_display_all", "get_basic", p50), "<=", 3.0),
         ("reset of a seeded instance (ms)", _value(results, "reset", "median_ms"), "<", 20.0),
         ("cold start, serve to ready: (s)",
          _value(results, "cold_start_existing_db", "median_s"), "<", 1.0),
@@ -431,6 +541,13 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     return checked
 
 
+def _paired_note(entry: dict[str, Any]) -> str:
+    if "ratio" not in entry:
+        return ""
+    measure = "req/s" if entry.get("compare") == "throughput" else "p50"
+    return f"; {measure} x{entry['ratio']:.2f} of {entry['paired_with']} next to it"
+
+
 def table(results: dict[str, Any], checked: list[dict[str, Any]]) -> str:
     """The human-readable report."""
     lines = [f"{'measurement':44} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9}  note"]
@@ -442,7 +559,8 @@ def table(results: dict[str, Any], checked: list[dict[str, Any]]) -> str:
             p99 = entry.get("p99_ms")
             lines.append(f"{name:44} {entry['requests_per_second']:>10.0f} "
                          f"{entry['p50_ms']:>9.2f} {(f'{p99:.2f}' if p99 else ''):>9}  "
-                         f"{entry['kind']}{'; ' + entry['note'] if 'note' in entry else ''}")
+                         f"{entry['kind']}{_paired_note(entry)}"
+                         f"{'; ' + entry['note'] if 'note' in entry else ''}")
         elif "median_ms" in entry:
             lines.append(f"{name:44} {'':>10} {entry['median_ms']:>9.2f} {'':>9}  server-side; "
                          f"round trip {entry['round_trip_median_ms']:.2f} ms")
@@ -487,7 +605,6 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="mock-servicenow-bench-") as scratch:
         bench = Bench(args, Path(scratch))
-        bench.baseline()
         bench.log(f"loading {args.incidents} incidents")
         data = dataset.build(Path(scratch) / "dataset.db", args.incidents,
                              hash_iterations=args.hash_iterations, tickets=args.tickets)
