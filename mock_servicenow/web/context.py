@@ -6,7 +6,7 @@ style F4). Views call :func:`get_ctx` and pass the result to one domain function
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 from flask import current_app, g, request
@@ -60,7 +60,25 @@ def close_db(_exc: BaseException | None = None) -> None:
 def base_url() -> str:
     """The instance URL references link to: configured, else the request's scheme and host."""
     configured = emulator().settings.base_url
-    return (configured or request.host_url).rstrip("/")
+    if configured:
+        return configured.rstrip("/")
+    # werkzeug's host_url (host validation, IRI decoding) for each distinct scheme, Host
+    # header and script root, once: every record link of every request needs it (issue 9).
+    environ = request.environ
+    key = (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"),
+           environ.get("SERVER_NAME"), environ.get("SERVER_PORT"), environ.get("SCRIPT_NAME"))
+    known = _HOST_URLS.get(key)
+    if known is None:
+        known = request.host_url.rstrip("/")
+        if len(_HOST_URLS) >= _HOST_URLS_KEPT:
+            _HOST_URLS.clear()
+        _HOST_URLS[key] = known
+    return known
+
+
+#: ``(scheme, Host, server name, port, script root) -> base URL`` (see :func:`base_url`).
+_HOST_URLS: dict[tuple[Any, ...], str] = {}
+_HOST_URLS_KEPT = 1024
 
 
 def get_ctx(user: Principal | None = None) -> Context:

@@ -83,11 +83,15 @@ def _context(version: str | None) -> Context:
 
 
 def _read_options() -> records.ReadOptions:
-    mode = request.args.get("sysparm_display_value", "false").strip().lower()
-    fields = request.args.get("sysparm_fields")
+    args = request.args
+    if not args:
+        return records.RAW
+    mode = args.get("sysparm_display_value", "false").strip().lower()
+    fields = args.get("sysparm_fields")
     return records.ReadOptions(
         display_value=mode if mode in ("true", "all") else "false",
-        exclude_reference_link=_flag("sysparm_exclude_reference_link"),
+        exclude_reference_link=(args.get("sysparm_exclude_reference_link", "").strip().lower()
+                                in _TRUE),
         fields=tuple(f.strip() for f in fields.split(",") if f.strip()) if fields else None,
     )
 
