@@ -17,14 +17,15 @@ ACLs); §1.5 errors; §5-6 access; §7 business rules; §9.1 the Aggregate API.
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from mock_servicenow.dictionary import Field
+from mock_servicenow.dictionary import Dictionary, Field
 from mock_servicenow.dictionary.values import InvalidValue, to_storage, to_wire
 from mock_servicenow.domain import acl, business_rules
 from mock_servicenow.domain.clock import GLIDE_FORMAT, format_glide
@@ -68,6 +69,8 @@ INVALID_QUERY_PROPERTY = "glide.invalid_query.returns_no_rows"
 _SQL_INT_MAX = 2**63 - 1
 _SYS_ID = re.compile(r"^[0-9a-f]{32}$")
 _ALIAS = "t"
+
+T = TypeVar("T")
 #: Raw values, all fields, reference links (the defaults of a Table API read).
 RAW = ReadOptions()
 
@@ -351,15 +354,43 @@ def create_record(ctx: Context, table: str, body: Mapping[str, Any], *,
                   web_service: bool = False) -> dict[str, Any]:
     """Insert a record: defaults, numbering and business rules; returns it as stored (§1.1,
     §7.1). The record is committed before this returns (a 201 means it is on disk)."""
+    def read(sys_id: str) -> dict[str, Any]:
+        stored = rows.get(ctx.db, ctx.dictionary, table, sys_id)
+        assert stored is not None
+        return render_records(ctx, table, [stored], options)[0]
+    return _create(ctx, table, body, input_display_value=input_display_value,
+                   web_service=web_service, read=read)
+
+
+def create_record_encoded(ctx: Context, table: str, body: Mapping[str, Any], *,
+                          input_display_value: bool = False, options: ReadOptions = RAW,
+                          web_service: bool = False) -> tuple[str, str] | None:
+    """:func:`create_record` answering ``(sys_id, the record as a compact JSON object that
+    SQLite wrote)`` for raw reads of a table the user reads in full (the shortcut of
+    :func:`get_record_encoded`); ``None``, with nothing written, when it does not apply."""
+    check_table(ctx, table, web_service=web_service)
+    plan = raw_wire_plan(ctx, table, options) if acl.can_read_table(ctx, table) else None
+    if plan is None:
+        return None
+
+    def read(sys_id: str) -> tuple[str, str]:
+        texts = table_queries.select_page_json(
+            ctx.db, ctx.dictionary, table, wire=plan, where=f"{_ALIAS}.sys_id = ?",
+            params=[sys_id], limit=1, offset=0, alias=_ALIAS)
+        return sys_id, texts[0]
+    return _create(ctx, table, body, input_display_value=input_display_value,
+                   web_service=web_service, read=read)
+
+
+def _create(ctx: Context, table: str, body: Mapping[str, Any], *, input_display_value: bool,
+            web_service: bool, read: Callable[[str], T]) -> T:
+    """The insert of :func:`create_record`; ``read(sys_id)`` inside the same transaction."""
     check_table(ctx, table, web_service=web_service)
     with ctx.db.atomic():
         acl.require_write(ctx, table, "create")
         values, journals = _storage_values(ctx, table, body,
                                            input_display_value=input_display_value)
-        row: dict[str, Any] = {}
-        for name, fld in ctx.dictionary.fields(table).items():
-            if fld.is_stored and fld.default is not None:
-                row[name] = to_storage(fld, fld.default)
+        row = dict(_stored_defaults(ctx.dictionary, table))
         row.update(values)
         requested = body.get("sys_id")
         sys_id = (requested if isinstance(requested, str) and _SYS_ID.match(requested)
@@ -371,9 +402,16 @@ def create_record(ctx: Context, table: str, body: Mapping[str, Any], *,
         business_rules.before_insert(ctx, table, row)
         _write(lambda: rows.insert(ctx.db, ctx.dictionary, table, row))
         _record_journals(ctx, table, sys_id, journals)
-        stored = rows.get(ctx.db, ctx.dictionary, table, sys_id)
-    assert stored is not None
-    return render_records(ctx, table, [stored], options)[0]
+        return read(sys_id)
+
+
+@functools.lru_cache(maxsize=256)
+def _stored_defaults(dictionary: Dictionary, table: str) -> tuple[tuple[str, Any], ...]:
+    """``(column, storage value)`` of every stored field with a default (the dictionary's
+    defaults are constants: computed once per table, not per insert)."""
+    return tuple((name, to_storage(fld, fld.default))
+                 for name, fld in dictionary.fields(table).items()
+                 if fld.is_stored and fld.default is not None)
 
 
 def _write(statement: Callable[[], None]) -> None:

@@ -202,12 +202,19 @@ def create_view(table: str, version: str | None = None) -> Response:
     ctx = _context(version)
     body = _body()
     options = _read_options()
+    input_display_value = _flag("sysparm_input_display_value")
+    created = records.create_record_encoded(ctx, table, body,
+                                            input_display_value=input_display_value,
+                                            options=options, web_service=True)
+    if created is not None:
+        sys_id, text = created
+        return json_text_response("" if _no_body() else '{"result":' + text + "}", 201,
+                                  {"Location": f"{_api_base(ctx)}/table/{table}/{sys_id}"})
     # Location needs the sys_id even when sysparm_fields leaves it out of the body.
     hidden = options.fields is not None and "sys_id" not in options.fields
     if hidden:
         options = replace(options, fields=(*(options.fields or ()), "sys_id"))
-    record = records.create_record(ctx, table, body,
-                                   input_display_value=_flag("sysparm_input_display_value"),
+    record = records.create_record(ctx, table, body, input_display_value=input_display_value,
                                    options=options, web_service=True)
     sys_id = record.pop("sys_id") if hidden else record.get("sys_id")
     if isinstance(sys_id, dict):
