@@ -114,7 +114,7 @@ def duration_words(stored: str) -> str:
     return " ".join(parts) or "0 Seconds"
 
 
-def read_columns(ctx: Context, table: str, options: ReadOptions) -> list[str]:
+def _read_columns(ctx: Context, table: str, options: ReadOptions) -> list[str]:
     """The stored columns a rendering of ``table`` reads: ``sys_id`` (journal histories), the
     fields shown (all, or ``sysparm_fields``'s) and the first field of each dot-walk."""
     fields = ctx.dictionary.fields(table)
@@ -142,7 +142,7 @@ def _by_column(rows: Sequence[Mapping[str, Any]],
 def _columns(ctx: Context, table: str, page: Mapping[str, Sequence[Any]], count: int,
              options: ReadOptions) -> list[_Column]:
     """The output fields of a page given column by column (``page`` holds the
-    :func:`read_columns` of ``count`` rows)."""
+    :func:`_read_columns` of ``count`` rows)."""
     fields = ctx.dictionary.fields(table)
     absent = [None] * count  # journal fields: their values are kept outside the table
     if options.fields is None:
@@ -276,7 +276,7 @@ def render_records(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
     if options.display_value == "false":
         return _render_raw(ctx, table, rows, options)
     true_mode = options.display_value == "true"
-    page = _by_column(rows, read_columns(ctx, table, options))
+    page = _by_column(rows, _read_columns(ctx, table, options))
     rendered: list[dict[str, Any]] = [{} for _ in rows]
     # Column by column, with one converter per column chosen once (issue 9: the per-value
     # type dispatch of _raw/_display was most of a display-value listing's time).
@@ -315,13 +315,14 @@ def encode_records(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
     separators=(",", ":"), ensure_ascii=False)`` gives (servicenow-behaviour §1.4)."""
     if options.display_value == "false":
         return [_dumps(record) for record in render_records(ctx, table, rows, options)]
-    return encode_page(ctx, table, _by_column(rows, read_columns(ctx, table, options)), options)
+    return encode_page(ctx, table, _by_column(rows, _read_columns(ctx, table, options)), options)
 
 
 def encode_page(ctx: Context, table: str, page: Mapping[str, Sequence[Any]],
                 options: ReadOptions) -> list[str]:
     """:func:`encode_records` in a display mode, for rows given column by column: ``page``
-    maps each :func:`read_columns` name to its stored values in row order.
+    maps column names to their stored values in row order (``sys_id``, the fields shown and
+    the first field of each dot-walk at least; ``table_queries.select_page_columns``).
 
     A record is spliced from ``"<key>":<value>`` fragments, each written once per distinct
     value of its column (issue 9: building ~7,300 dictionaries and then json.dumps were most
@@ -356,8 +357,13 @@ def _fragment(column: _Shown, true_mode: bool) -> Callable[[Any], str]:
             f'"link":{_string(prefix + str(stored))}}}'
             if stored else name + _json(shown(stored)))
     if prefix is None:
+        if shown is raw:  # text fields (``_text``): the display value is the value
+            def same(stored: Any) -> str:
+                text = _string(raw(stored))
+                return f'{name}{{"display_value":{text},"value":{text}}}'
+            return same
         return lambda stored: (f'{name}{{"display_value":{_json(shown(stored))},'
-                               f'"value":{_json(raw(stored))}}}')
+                               f'"value":{_string(raw(stored))}}}')
     return lambda stored: (
         f'{name}{{"display_value":{_json(shown(stored))},"value":""}}'
         if stored is None or stored == ""
@@ -430,7 +436,7 @@ def _render_raw(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
         plan = _raw_plan(ctx.dictionary, table, options.fields, link, ctx.base_url,
                          ctx.api_version)
         return [{name: convert(row.get(name)) for name, convert in plan} for row in rows]
-    page = _by_column(rows, read_columns(ctx, table, options))
+    page = _by_column(rows, _read_columns(ctx, table, options))
     columns = _columns(ctx, table, page, len(rows), options)
     walked = [(c.key, c.values, _raw_converter(ctx, c.field, link)) for c in columns]
     return [{key: convert(values[index]) for key, values, convert in walked}

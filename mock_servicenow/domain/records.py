@@ -35,7 +35,6 @@ from mock_servicenow.domain.display import (
     encode_page,
     encode_records,
     raw_wire_plan,
-    read_columns,
     render_records,
     user_zone,
 )
@@ -196,9 +195,9 @@ def _encoded_page(ctx: Context, table: str, options: ReadOptions, compiled: _Fil
     json.dumps were most of a listing's time (issue 9)."""
     if options.display_value != "false":
         columns = table_queries.select_page_columns(
-            ctx.db, ctx.dictionary, table, columns=read_columns(ctx, table, options),
-            where=compiled.where, params=compiled.params, joins=compiled.joins,
-            order_by=compiled.order_by, limit=limit, offset=offset, alias=_ALIAS)
+            ctx.db, ctx.dictionary, table, where=compiled.where, params=compiled.params,
+            joins=compiled.joins, order_by=compiled.order_by, limit=limit, offset=offset,
+            alias=_ALIAS)
         return encode_page(ctx, table, columns, options)
     plan = raw_wire_plan(ctx, table, options)
     if plan is None:

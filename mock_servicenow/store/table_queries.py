@@ -57,21 +57,20 @@ def select_page(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *
 
 
 def select_page_columns(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *,
-                        columns: Sequence[str], where: str, params: Sequence[Any],
-                        joins: Sequence[str] = (), order_by: Sequence[str] = (), limit: int,
-                        offset: int, alias: str = "t") -> dict[str, Sequence[Any]]:
+                        where: str, params: Sequence[Any], joins: Sequence[str] = (),
+                        order_by: Sequence[str] = (), limit: int, offset: int,
+                        alias: str = "t") -> dict[str, Sequence[Any]]:
     """The page :func:`select_page` returns, column by column: ``{column: values in row
-    order}`` for each of ``columns`` (at least one; ``None`` values for a column the root
-    table does not store). Only those columns are read and no dict is built per row."""
-    physical = dictionary.physical_fields(dictionary.root(table))
-    select = ", ".join(f"{alias}.{quote_identifier(c)}" if c in physical else "NULL"
-                       for c in columns)
-    sql, class_params = _page_sql(dictionary, table, select, where=where, joins=joins,
+    order}``, without a dict per row. The statement is :func:`select_page`'s: a narrower
+    SELECT list may be answered from a covering index, in another row order."""
+    sql, class_params = _page_sql(dictionary, table, f"{alias}.*", where=where, joins=joins,
                                   order_by=order_by, alias=alias)
-    found = db.execute(sql, [*class_params, *params, limit, offset]).fetchall()
+    cursor = db.execute(sql, [*class_params, *params, limit, offset])
+    found = cursor.fetchall()
+    names = [d[0] for d in cursor.description]
     if not found:
-        return {column: () for column in columns}
-    return dict(zip(columns, zip(*found, strict=True), strict=True))
+        return {name: () for name in names}
+    return dict(zip(names, zip(*found, strict=True), strict=True))
 
 
 #: How a column becomes its raw wire value in :func:`select_page_json` (the same rules as

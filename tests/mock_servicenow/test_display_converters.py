@@ -35,7 +35,7 @@ def _reference(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
                options: ReadOptions) -> list[dict[str, Any]]:
     """The rendering loop as it was before issue 9, value by value."""
     page = {name: [row.get(name) for row in rows]
-            for name in display.read_columns(ctx, table, options)}
+            for name in display._read_columns(ctx, table, options)}
     columns = display._columns(ctx, table, page, len(rows), options)
     displays = display._reference_displays(ctx, columns)
     journals = display._journals(ctx, table, columns, [str(row.get("sys_id")) for row in rows])
