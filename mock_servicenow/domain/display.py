@@ -16,7 +16,8 @@ servicenow-behaviour §1.4 and §10 items 1 and 8:
   a hash.
 
 Display values of references are resolved with one query per referenced table per page,
-never one per row.
+never one per row. Listings in display modes are written as JSON text by :func:`encode_page`
+(the bytes ``json.dumps`` gives for :func:`render_records`'s dictionaries).
 """
 
 from __future__ import annotations
@@ -325,8 +326,9 @@ def encode_page(ctx: Context, table: str, page: Mapping[str, Sequence[Any]],
     the first field of each dot-walk at least; ``table_queries.select_page_columns``).
 
     A record is spliced from ``"<key>":<value>`` fragments, each written once per distinct
-    value of its column (issue 9: building ~7,300 dictionaries and then json.dumps were most
-    of a 100-record ``sysparm_display_value=all`` listing).
+    value of its column, in the shapes of servicenow-behaviour §1.4 (issue 9: building ~7,300
+    dictionaries and then json.dumps were most of a 100-record ``sysparm_display_value=all``
+    listing).
     """
     count = len(page["sys_id"])
     if not count:

@@ -97,7 +97,7 @@ class Page:
     offset: int
     #: With ``list_records(..., encoded=True)``: the page's records as compact JSON objects
     #: (``records`` is then empty), built by SQLite when the raw-mode shortcut applies, else
-    #: by ``display.encode_records``.
+    #: by ``display.encode_page`` or ``display.encode_records``.
     encoded: list[str] | None = None
 
     @property
