@@ -87,4 +87,5 @@ def test_the_checker_sees_a_violation(tmp_path: Path) -> None:
     """The rule above can fail: a domain module importing flask is reported."""
     sample = tmp_path / "bad.py"
     sample.write_text("from flask import g\nimport mock_servicenow.web.context\n")
-    assert _imports(sample, "mock_servicenow.domain.bad") >= {"flask", "mock_servicenow.web.context"}
+    assert _imports(sample, "mock_servicenow.domain.bad") >= {"flask",
+                                                              "mock_servicenow.web.context"}

@@ -16,18 +16,22 @@ servicenow-behaviour §1.4 and §10 items 1 and 8:
   a hash.
 
 Display values of references are resolved with one query per referenced table per page,
-never one per row.
+never one per row. Listings in display modes are written as JSON text by :func:`encode_page`
+(the bytes ``json.dumps`` gives for :func:`render_records`'s dictionaries).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from json.encoder import encode_basestring as _string
+from operator import itemgetter
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mock_servicenow.dictionary import Dictionary, Field
@@ -53,11 +57,10 @@ class ReadOptions:
     fields: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True)
-class _Column:
+class _Column(NamedTuple):
     key: str
     field: Field
-    values: list[Any]
+    values: Sequence[Any]
 
 
 def reference_link(ctx: Context, table: str, sys_id: str) -> str:
@@ -112,32 +115,59 @@ def duration_words(stored: str) -> str:
     return " ".join(parts) or "0 Seconds"
 
 
-def _columns(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
-             options: ReadOptions) -> list[_Column]:
+def _read_columns(ctx: Context, table: str, options: ReadOptions) -> list[str]:
+    """The stored columns a rendering of ``table`` reads: ``sys_id`` (journal histories), the
+    fields shown (all, or ``sysparm_fields``'s) and the first field of each dot-walk."""
     fields = ctx.dictionary.fields(table)
+    names = fields if options.fields is None else [key.split(".", 1)[0] for key in options.fields]
+    return list(dict.fromkeys(["sys_id", *(name for name in names
+                                           if name in fields and fields[name].is_stored)]))
+
+
+def _by_column(rows: Sequence[Mapping[str, Any]],
+               names: Sequence[str]) -> dict[str, Sequence[Any]]:
+    """``{name: [row.get(name) for row in rows]}``, transposed by C code for the names every
+    row holds (a row of ``select_page`` holds all of its table's columns; issue 9)."""
+    held = [name for name in names if name in rows[0]] if rows else []
+    values: dict[str, Sequence[Any]] = {}
+    if len(held) > 1:
+        try:
+            values = dict(zip(held, zip(*map(itemgetter(*held), rows), strict=True),
+                              strict=True))
+        except KeyError:  # a row without one of them
+            values = {}
+    return {name: values[name] if name in values else [row.get(name) for row in rows]
+            for name in names}
+
+
+def _columns(ctx: Context, table: str, page: Mapping[str, Sequence[Any]], count: int,
+             options: ReadOptions) -> list[_Column]:
+    """The output fields of a page given column by column (``page`` holds the
+    :func:`_read_columns` of ``count`` rows)."""
+    fields = ctx.dictionary.fields(table)
+    absent = [None] * count  # journal fields: their values are kept outside the table
     if options.fields is None:
-        return [_Column(name, fld, [row.get(name) for row in rows])
-                for name, fld in fields.items()]
+        return [_Column(name, fld, page.get(name, absent)) for name, fld in fields.items()]
     columns = []
     for key in dict.fromkeys(options.fields):
         if "." in key:
-            walked = _walk(ctx, table, rows, key)
+            walked = _walk(ctx, table, page, key)
             if walked is not None:
                 columns.append(_Column(key, walked[0], walked[1]))
         elif key in fields:
-            columns.append(_Column(key, fields[key], [row.get(key) for row in rows]))
+            columns.append(_Column(key, fields[key], page.get(key, absent)))
         # Unknown names are ignored (servicenow-behaviour §1.2 sysparm_fields).
     return columns
 
 
-def _walk(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
-          path: str) -> tuple[Field, list[Any]] | None:
+def _walk(ctx: Context, table: str, page: Mapping[str, Sequence[Any]],
+          path: str) -> tuple[Field, Sequence[Any]] | None:
     """Follow ``caller_id.department.name`` with one query per level (§1.2, §2 dot-walking)."""
     parts = path.split(".")
     fld = ctx.dictionary.field(table, parts[0])
     if fld is None or not fld.is_stored:
         return None
-    values = [row.get(parts[0]) for row in rows]
+    values = page[parts[0]]
     for part in parts[1:]:
         if fld.type != "reference" or fld.reference is None:
             return None
@@ -160,7 +190,7 @@ def _reference_displays(ctx: Context, columns: Sequence[_Column]) -> dict[str, d
     displays: dict[str, dict[str, str]] = {}
     for target, ids in wanted.items():
         display = ctx.dictionary.display_field(target)
-        if display is None:
+        if display is None or not ids:
             displays[target] = {}
             continue
         display_field = ctx.dictionary.fields(target)[display]
@@ -171,7 +201,7 @@ def _reference_displays(ctx: Context, columns: Sequence[_Column]) -> dict[str, d
 
 
 def _journals(ctx: Context, table: str, columns: Sequence[_Column],
-              rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], str]:
+              sys_ids: Sequence[str]) -> dict[tuple[str, str], str]:
     """``{(sys_id, field): history text}`` for the journal columns being displayed."""
     journal_columns = [c for c in columns if c.field.type in JOURNAL_TYPES]
     if not journal_columns:
@@ -179,8 +209,7 @@ def _journals(ctx: Context, table: str, columns: Sequence[_Column],
     fields = ctx.dictionary.fields(table)
     elements = sorted({n for n, f in fields.items() if f.type == "journal_input"})
     labels = {n: fields[n].label for n in elements}
-    entries = table_queries.journal_entries(ctx.db, [str(r.get("sys_id")) for r in rows],
-                                            elements)
+    entries = table_queries.journal_entries(ctx.db, sys_ids, elements)
     zone = user_zone(ctx)
     texts: dict[tuple[str, str], list[str]] = defaultdict(list)
     for entry in entries:
@@ -194,34 +223,69 @@ def _journals(ctx: Context, table: str, columns: Sequence[_Column],
     return {key: "".join(blocks) for key, blocks in texts.items()}
 
 
+class _Shown(NamedTuple):
+    """One output field of a display-mode rendering, ready to convert row by row."""
+
+    key: str
+    #: Per row: the stored value; for journal fields the history text (their raw value is "").
+    values: Sequence[Any]
+    #: value -> display value (``None`` for an empty choice).
+    shown: Callable[[Any], Any]
+    #: value -> raw wire string (used by ``all`` for fields without a link).
+    raw: Callable[[Any], str]
+    #: The reference link prefix when the field renders a ``link``, else ``None``.
+    link_prefix: str | None
+
+
+def _shown_columns(ctx: Context, table: str, page: Mapping[str, Sequence[Any]], count: int,
+                   options: ReadOptions) -> list[_Shown]:
+    """What :func:`render_records` and :func:`encode_page` render in display modes: the
+    fields, with the page's reference display values and journal histories looked up once."""
+    columns = _columns(ctx, table, page, count, options)
+    sys_ids = [str(sys_id) for sys_id in page["sys_id"]]
+    displays = _reference_displays(ctx, columns)
+    journals = _journals(ctx, table, columns, sys_ids)
+    zone = user_zone(ctx)
+    labels = {t.name: t.label for t in ctx.dictionary}
+    exclude = options.exclude_reference_link
+    shown: list[_Shown] = []
+    for column in columns:
+        fld, key = column.field, column.key
+        raw = _raw_converter(ctx, fld, exclude)
+        if fld.type in JOURNAL_TYPES:
+            texts = [journals.get((sys_id, key), "") for sys_id in sys_ids]
+            shown.append(_Shown(key, texts, _unchanged, raw, None))
+            continue
+        prefix = None
+        if fld.type == "reference" and not exclude:
+            assert fld.reference is not None
+            prefix = reference_link(ctx, fld.reference, "")
+        shown.append(_Shown(key, column.values, _display_converter(fld, displays, zone, labels),
+                            raw, prefix))
+    return shown
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
 def render_records(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
                    options: ReadOptions) -> list[dict[str, Any]]:
     """Wire dictionaries for stored ``rows`` of ``table`` (servicenow-behaviour §1.4)."""
     if not rows:
         return []
-    mode = options.display_value
-    if mode == "false":
+    if options.display_value == "false":
         return _render_raw(ctx, table, rows, options)
-    columns = _columns(ctx, table, rows, options)
-    displays = _reference_displays(ctx, columns)
-    journals = _journals(ctx, table, columns, rows)
-    zone = user_zone(ctx)
-    labels = {t.name: t.label for t in ctx.dictionary}
-    exclude = options.exclude_reference_link
+    true_mode = options.display_value == "true"
+    page = _by_column(rows, _read_columns(ctx, table, options))
     rendered: list[dict[str, Any]] = [{} for _ in rows]
     # Column by column, with one converter per column chosen once (issue 9: the per-value
     # type dispatch of _raw/_display was most of a display-value listing's time).
-    for column in columns:
-        fld, key, values = column.field, column.key, column.values
-        if fld.type in JOURNAL_TYPES:
-            shown_values: list[Any] = [journals.get((str(row.get("sys_id")), key), "")
-                                       for row in rows]
-        else:
-            shown_values = _each(_display_converter(fld, displays, zone, labels), values)
-        linked = fld.type == "reference" and not exclude
-        prefix = reference_link(ctx, fld.reference, "") if linked and fld.reference else ""
-        if mode == "true":
-            if linked:
+    for column in _shown_columns(ctx, table, page, len(rows), options):
+        key, values, prefix = column.key, column.values, column.link_prefix
+        shown_values = _each(column.shown, values)
+        if true_mode:
+            if prefix is not None:
                 for target, stored, shown in zip(rendered, values, shown_values, strict=True):
                     target[key] = ({"display_value": shown, "link": prefix + str(stored)}
                                    if stored else shown)
@@ -229,27 +293,96 @@ def render_records(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
                 for target, shown in zip(rendered, shown_values, strict=True):
                     target[key] = shown
             continue
-        if linked:
+        if prefix is not None:
             for target, stored, shown in zip(rendered, values, shown_values, strict=True):
                 target[key] = ({"display_value": shown, "value": str(stored),
                                 "link": prefix + str(stored)}
                                if not (stored is None or stored == "")
                                else {"display_value": shown, "value": ""})
             continue
-        raw_values = _each(_raw_converter(ctx, fld, exclude), values)
+        raw_values = _each(column.raw, values)
         for target, shown, raw in zip(rendered, shown_values, raw_values, strict=True):
             target[key] = {"display_value": shown, "value": raw}
     return rendered
 
 
+#: The web layer's JSON (``json.dumps(..., separators=(",", ":"), ensure_ascii=False)``).
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def encode_records(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
+                   options: ReadOptions) -> list[str]:
+    """:func:`render_records` as compact JSON object texts: the bytes ``json.dumps(record,
+    separators=(",", ":"), ensure_ascii=False)`` gives (servicenow-behaviour §1.4)."""
+    if options.display_value == "false":
+        return [_dumps(record) for record in render_records(ctx, table, rows, options)]
+    return encode_page(ctx, table, _by_column(rows, _read_columns(ctx, table, options)), options)
+
+
+def encode_page(ctx: Context, table: str, page: Mapping[str, Sequence[Any]],
+                options: ReadOptions) -> list[str]:
+    """:func:`encode_records` in a display mode, for rows given column by column: ``page``
+    maps column names to their stored values in row order (``sys_id``, the fields shown and
+    the first field of each dot-walk at least; ``table_queries.select_page_columns``).
+
+    A record is spliced from ``"<key>":<value>`` fragments, each written once per distinct
+    value of its column, in the shapes of servicenow-behaviour §1.4 (issue 9: building ~7,300
+    dictionaries and then json.dumps were most of a 100-record ``sysparm_display_value=all``
+    listing).
+    """
+    count = len(page["sys_id"])
+    if not count:
+        return []
+    true_mode = options.display_value == "true"
+    parts = [_each(_fragment(column, true_mode), column.values)
+             for column in _shown_columns(ctx, table, page, count, options)]
+    if not parts:
+        return ["{}"] * count
+    return ["{" + ",".join(cells) + "}" for cells in zip(*parts, strict=True)]
+
+
+def _json(value: Any) -> str:
+    """``_dumps(value)``, with strings (nearly every value) sent to the C string encoder."""
+    return _string(value) if value.__class__ is str else _dumps(value)
+
+
+def _fragment(column: _Shown, true_mode: bool) -> Callable[[Any], str]:
+    """A function value -> ``"<key>":<JSON of the field's wire value>`` for one column,
+    the same shapes as :func:`render_records` builds as dictionaries."""
+    name = _string(column.key) + ":"
+    shown, raw, prefix = column.shown, column.raw, column.link_prefix
+    if true_mode:
+        if prefix is None:
+            return lambda stored: name + _json(shown(stored))
+        return lambda stored: (
+            f'{name}{{"display_value":{_json(shown(stored))},'
+            f'"link":{_string(prefix + str(stored))}}}'
+            if stored else name + _json(shown(stored)))
+    if prefix is None:
+        if shown is raw:  # text fields (``_text``): the display value is the value
+            def same(stored: Any) -> str:
+                text = _string(raw(stored))
+                return f'{name}{{"display_value":{text},"value":{text}}}'
+            return same
+        return lambda stored: (f'{name}{{"display_value":{_json(shown(stored))},'
+                               f'"value":{_string(raw(stored))}}}')
+    return lambda stored: (
+        f'{name}{{"display_value":{_json(shown(stored))},"value":""}}'
+        if stored is None or stored == ""
+        else f'{name}{{"display_value":{_json(shown(stored))},"value":{_string(str(stored))},'
+             f'"link":{_string(prefix + str(stored))}}}')
+
+
 def _each(convert: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
     """``[convert(v) for v in values]``, converting each distinct value once (a page's
     columns repeat a few values: states, flags, groups, empty fields)."""
+    if len(values) == 1:  # a single-record read
+        return [convert(values[0])]
     try:
         converted = {stored: convert(stored) for stored in set(values)}
     except TypeError:  # an unhashable value: convert one by one
         return [convert(stored) for stored in values]
-    return [converted[stored] for stored in values]
+    return list(map(converted.__getitem__, values))
 
 
 def _display_converter(fld: Field, displays: Mapping[str, Mapping[str, str]], zone: ZoneInfo,
@@ -292,7 +425,9 @@ def _display_converter(fld: Field, displays: Mapping[str, Mapping[str, str]], zo
     if fld.type == "sys_class_name":
         return lambda stored: ("" if stored is None or stored == ""
                                else labels.get(str(stored), str(stored)))
-    return lambda stored: "" if stored is None or stored == "" else to_wire(fld, stored)
+    if fld.type == "boolean" or fld.column_type == "REAL":
+        return lambda stored: "" if stored is None or stored == "" else to_wire(fld, stored)
+    return _text  # to_wire's str(), "" for None (and for "")
 
 
 def _render_raw(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
@@ -303,7 +438,8 @@ def _render_raw(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
         plan = _raw_plan(ctx.dictionary, table, options.fields, link, ctx.base_url,
                          ctx.api_version)
         return [{name: convert(row.get(name)) for name, convert in plan} for row in rows]
-    columns = _columns(ctx, table, rows, options)
+    page = _by_column(rows, _read_columns(ctx, table, options))
+    columns = _columns(ctx, table, page, len(rows), options)
     walked = [(c.key, c.values, _raw_converter(ctx, c.field, link)) for c in columns]
     return [{key: convert(values[index]) for key, values, convert in walked}
             for index in range(len(rows))]

@@ -33,6 +33,8 @@ from mock_servicenow.domain.context import Context
 from mock_servicenow.domain.display import (
     PASSWORD_TYPES,
     ReadOptions,
+    encode_page,
+    encode_records,
     raw_wire_plan,
     render_records,
     user_zone,
@@ -97,7 +99,8 @@ class Page:
     limit: int
     offset: int
     #: With ``list_records(..., encoded=True)``: the page's records as compact JSON objects
-    #: (``records`` is then empty), built by SQLite when the raw-mode shortcut applies.
+    #: (``records`` is then empty), built by SQLite when the raw-mode shortcut applies, else
+    #: by ``display.encode_page`` or ``display.encode_records``.
     encoded: list[str] | None = None
 
     @property
@@ -178,7 +181,8 @@ def list_records(ctx: Context, table: str, query: ListQuery | None = None,
     """A page of matching records, filtered in SQL with LIMIT/OFFSET.
 
     Rows the user may not read are dropped *after* the limit, and the total still counts them
-    (servicenow-behaviour §1.2 ``sysparm_limit``, §10 item 10).
+    (servicenow-behaviour §1.2 ``sysparm_limit``, §10 item 10). With ``encoded`` the records
+    come as JSON texts (:attr:`Page.encoded`) instead of dictionaries.
     """
     check_table(ctx, table, web_service=web_service)
     query = query or ListQuery()
@@ -186,17 +190,11 @@ def list_records(ctx: Context, table: str, query: ListQuery | None = None,
     # SQLite binds 64-bit integers: a larger sysparm_limit/offset means "no bound" (not a 500).
     limit = min(max(query.limit, 0), _SQL_INT_MAX)
     offset = min(max(query.offset, 0), _SQL_INT_MAX)
-    # Raw records of a table the user reads in full: SQLite writes the JSON itself, the
-    # per-field Python conversion and json.dumps were most of a listing's time (issue 9).
-    plan = (raw_wire_plan(ctx, table, options)
-            if encoded and acl.can_read_table(ctx, table) else None)
-    if plan is not None:
-        texts = table_queries.select_page_json(
-            ctx.db, ctx.dictionary, table, wire=plan, where=compiled.where,
-            params=compiled.params, joins=compiled.joins, order_by=compiled.order_by,
-            limit=limit, offset=offset, alias=_ALIAS)
-        return Page(records=[], total=_count(ctx, table, query, compiled), limit=limit,
-                    offset=offset, encoded=texts)
+    if encoded and acl.can_read_table(ctx, table):
+        texts = _encoded_page(ctx, table, options, compiled, limit, offset)
+        if texts is not None:
+            return Page(records=[], total=_count(ctx, table, query, compiled), limit=limit,
+                        offset=offset, encoded=texts)
     found = table_queries.select_page(ctx.db, ctx.dictionary, table, where=compiled.where,
                                       params=compiled.params, joins=compiled.joins,
                                       order_by=compiled.order_by, limit=limit, offset=offset,
@@ -204,8 +202,32 @@ def list_records(ctx: Context, table: str, query: ListQuery | None = None,
     total = _count(ctx, table, query, compiled)
     if not acl.can_read_table(ctx, table):
         found = [row for row in found if acl.can_read_row(ctx, table, row)]
+    if encoded:
+        return Page(records=[], total=total, limit=limit, offset=offset,
+                    encoded=encode_records(ctx, table, found, options))
     return Page(records=render_records(ctx, table, found, options), total=total, limit=limit,
                 offset=offset)
+
+
+def _encoded_page(ctx: Context, table: str, options: ReadOptions, compiled: _Filter,
+                  limit: int, offset: int) -> list[str] | None:
+    """The JSON texts of a page of a table the user reads in full, ``None`` when no shortcut
+    applies. Raw records: SQLite writes the JSON itself. Display values: the page's columns
+    go to ``display.encode_page`` without a dict per row. The per-field Python conversion and
+    json.dumps were most of a listing's time (issue 9)."""
+    if options.display_value != "false":
+        columns = table_queries.select_page_columns(
+            ctx.db, ctx.dictionary, table, where=compiled.where, params=compiled.params,
+            joins=compiled.joins, order_by=compiled.order_by, limit=limit, offset=offset,
+            alias=_ALIAS)
+        return encode_page(ctx, table, columns, options)
+    plan = raw_wire_plan(ctx, table, options)
+    if plan is None:
+        return None
+    return table_queries.select_page_json(
+        ctx.db, ctx.dictionary, table, wire=plan, where=compiled.where, params=compiled.params,
+        joins=compiled.joins, order_by=compiled.order_by, limit=limit, offset=offset,
+        alias=_ALIAS)
 
 
 def _count(ctx: Context, table: str, query: ListQuery, compiled: _Filter) -> int | None:

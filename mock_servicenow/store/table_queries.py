@@ -34,17 +34,43 @@ def _from(dictionary: Dictionary, table: str, joins: Sequence[str], alias: str) 
     return f"FROM {quote_identifier(root)} AS {alias} " + " ".join(joins)
 
 
+def _page_sql(dictionary: Dictionary, table: str, select: str, *, where: str,
+              joins: Sequence[str], order_by: Sequence[str], alias: str) -> tuple[str, list[str]]:
+    """``SELECT <select> ... LIMIT ? OFFSET ?`` of a page, and the parameters of its class
+    filter (bound after those of ``select`` and before ``where``'s)."""
+    class_where, class_params = _qualified_class_filter(dictionary, table, alias)
+    order = f" ORDER BY {', '.join(order_by)}" if order_by else ""
+    sql = (f"SELECT {select} {_from(dictionary, table, joins, alias)} "
+           f"WHERE ({class_where}) AND ({where}){order} LIMIT ? OFFSET ?")
+    return sql, class_params
+
+
 def select_page(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *,
                 where: str, params: Sequence[Any], joins: Sequence[str] = (),
                 order_by: Sequence[str] = (), limit: int, offset: int,
                 alias: str = "t") -> list[dict[str, Any]]:
     """One page of ``table``'s rows matching ``where`` (SQL over alias ``t``), LIMIT/OFFSET."""
-    class_where, class_params = _qualified_class_filter(dictionary, table, alias)
-    order = f" ORDER BY {', '.join(order_by)}" if order_by else ""
-    sql = (f"SELECT {alias}.* {_from(dictionary, table, joins, alias)} "
-           f"WHERE ({class_where}) AND ({where}){order} LIMIT ? OFFSET ?")
+    sql, class_params = _page_sql(dictionary, table, f"{alias}.*", where=where, joins=joins,
+                                  order_by=order_by, alias=alias)
     cursor = db.execute(sql, [*class_params, *params, limit, offset])
     return fetch_dicts(cursor)
+
+
+def select_page_columns(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *,
+                        where: str, params: Sequence[Any], joins: Sequence[str] = (),
+                        order_by: Sequence[str] = (), limit: int, offset: int,
+                        alias: str = "t") -> dict[str, Sequence[Any]]:
+    """The page :func:`select_page` returns, column by column: ``{column: values in row
+    order}``, without a dict per row. The statement is :func:`select_page`'s: a narrower
+    SELECT list may be answered from a covering index, in another row order."""
+    sql, class_params = _page_sql(dictionary, table, f"{alias}.*", where=where, joins=joins,
+                                  order_by=order_by, alias=alias)
+    cursor = db.execute(sql, [*class_params, *params, limit, offset])
+    found = cursor.fetchall()
+    names = [d[0] for d in cursor.description]
+    if not found:
+        return {name: () for name in names}
+    return dict(zip(names, zip(*found, strict=True), strict=True))
 
 
 #: How a column becomes its raw wire value in :func:`select_page_json` (the same rules as
@@ -90,10 +116,8 @@ def select_page_json(db: sqlite_utils.Database, dictionary: Dictionary, table: s
     """
     # Parameters bind in text order: the link prefixes of the SELECT list come first.
     select, prefixes = _json_select(dictionary, table, tuple(wire), alias)
-    class_where, class_params = _qualified_class_filter(dictionary, table, alias)
-    order = f" ORDER BY {', '.join(order_by)}" if order_by else ""
-    sql = (f"SELECT {select} {_from(dictionary, table, joins, alias)} "
-           f"WHERE ({class_where}) AND ({where}){order} LIMIT ? OFFSET ?")
+    sql, class_params = _page_sql(dictionary, table, select, where=where, joins=joins,
+                                  order_by=order_by, alias=alias)
     cursor = db.execute(sql, [*prefixes, *class_params, *params, limit, offset])
     found = cursor.fetchall()
     if found and len(found[0]) == 1:

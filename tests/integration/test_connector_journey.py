@@ -30,7 +30,6 @@ from connector import Connector, ConnectorSettings, NotProvisioned
 from tests.connector.recording import RecordingTransport, load_contract
 from tests.connector.test_mapping import profiles
 
-
 BASE = "https://dev00000.service-now.test"
 ROOT = Path(__file__).resolve().parents[2]
 REDIRECT_URI = "http://127.0.0.1:8765/callback"

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 from flask import Flask
 
+from mock_servicenow.dictionary.values import to_storage
 from mock_servicenow.domain import oauth_tokens
 from mock_servicenow.domain.passwords import hash_password
-from mock_servicenow.dictionary.values import to_storage
 from mock_servicenow.domain.seed import Seeder
 from mock_servicenow.store import rows
 

@@ -104,7 +104,8 @@ def test_an_existing_database_keeps_its_data_across_restarts(snow_settings: Sett
     first = create_app(snow_settings)
     db = first.extensions["mock_servicenow"].instance.connect()
     with db.atomic():
-        db.execute("UPDATE sys_properties SET value = 'kept' WHERE name = 'glide.rest.cors.enabled'")
+        db.execute("UPDATE sys_properties SET value = 'kept' "
+                   "WHERE name = 'glide.rest.cors.enabled'")
     db.close()
     second = create_app(snow_settings)
     db = second.extensions["mock_servicenow"].instance.connect()

@@ -34,9 +34,11 @@ def ctx(snow_app: Flask) -> Iterator[Context]:
 def _reference(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],
                options: ReadOptions) -> list[dict[str, Any]]:
     """The rendering loop as it was before issue 9, value by value."""
-    columns = display._columns(ctx, table, rows, options)
+    page = {name: [row.get(name) for row in rows]
+            for name in display._read_columns(ctx, table, options)}
+    columns = display._columns(ctx, table, page, len(rows), options)
     displays = display._reference_displays(ctx, columns)
-    journals = display._journals(ctx, table, columns, rows)
+    journals = display._journals(ctx, table, columns, [str(row.get("sys_id")) for row in rows])
     zone = display.user_zone(ctx)
     labels = {t.name: t.label for t in ctx.dictionary}
     rendered: list[dict[str, Any]] = [{} for _ in rows]
