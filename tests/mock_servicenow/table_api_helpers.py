@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 from flask import Flask
 
+from mock_servicenow.domain.context import Context
 from mock_servicenow.domain.seed import Seeder
 
 ERROR_KEYS = {"error", "status"}
@@ -20,6 +23,21 @@ def envelope(response: httpx.Response, status: int) -> dict[str, Any]:
     assert set(body) == ERROR_KEYS and body["status"] == "failure"
     assert set(body["error"]) == {"message", "detail"}
     return body["error"]  # type: ignore[no-any-return]
+
+
+@contextmanager
+def domain_context(app: Flask, api_version: str) -> Iterator[Context]:
+    """A domain context on the test instance, as a request on ``/api/now/<api_version>``
+    would have."""
+    instance = app.extensions["mock_servicenow"].instance
+    db = instance.connect()
+    context = instance.context(db)
+    context.base_url = "https://dev00000.service-now.test"
+    context.api_version = api_version
+    try:
+        yield context
+    finally:
+        db.close()
 
 
 def add_incidents(app: Flask, count: int, **values: Any) -> list[str]:

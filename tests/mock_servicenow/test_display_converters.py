@@ -16,19 +16,14 @@ from mock_servicenow.domain.clock import GLIDE_FORMAT
 from mock_servicenow.domain.context import Context
 from mock_servicenow.domain.display import ReadOptions
 from mock_servicenow.store import table_queries
-from tests.mock_servicenow.table_api_helpers import add_incidents
+from tests.mock_servicenow.table_api_helpers import add_incidents, domain_context
 
 
 @pytest.fixture
 def ctx(snow_app: Flask) -> Iterator[Context]:
     """A domain context on the test instance, as a request on ``/api/now/v1`` would have."""
-    instance = snow_app.extensions["mock_servicenow"].instance
-    db = instance.connect()
-    context = instance.context(db)
-    context.base_url = "https://dev00000.service-now.test"
-    context.api_version = "v1"
-    yield context
-    db.close()
+    with domain_context(snow_app, "v1") as context:
+        yield context
 
 
 def _reference(ctx: Context, table: str, rows: Sequence[Mapping[str, Any]],

@@ -24,6 +24,7 @@ from mock_servicenow.domain.context import Context, Principal
 from mock_servicenow.domain.display import ReadOptions
 from mock_servicenow.store import rows, table_queries
 from mock_servicenow.web.responses import dumps
+from tests.mock_servicenow.table_api_helpers import domain_context
 from tests.mock_servicenow.test_table_api_wire_json import TRICKY
 
 MODES = [ReadOptions(display_value=mode, exclude_reference_link=exclude)
@@ -41,13 +42,8 @@ FIELD_LISTS: list[tuple[str, ...]] = [
 @pytest.fixture
 def ctx(snow_app: Flask) -> Iterator[Context]:
     """A domain context on the test instance, as a request on ``/api/now/v2`` would have."""
-    instance = snow_app.extensions["mock_servicenow"].instance
-    db = instance.connect()
-    context = instance.context(db)
-    context.base_url = "https://dev00000.service-now.test"
-    context.api_version = "v2"
-    yield context
-    db.close()
+    with domain_context(snow_app, "v2") as context:
+        yield context
 
 
 def _pairs(value: Any) -> Any:

@@ -13,7 +13,7 @@ from mock_servicenow.domain import records
 from mock_servicenow.domain.context import Context
 from mock_servicenow.domain.display import ReadOptions, raw_wire_plan
 from mock_servicenow.web.responses import dumps
-from tests.mock_servicenow.table_api_helpers import add_incidents
+from tests.mock_servicenow.table_api_helpers import add_incidents, domain_context
 
 TRICKY = ("quote \" backslash \\ slash / tab \t newline \n nul \x00 bell \x07 del \x7f "
           "é ü 漢字 \u2028 \U0001f600")
@@ -22,13 +22,8 @@ TRICKY = ("quote \" backslash \\ slash / tab \t newline \n nul \x00 bell \x07 de
 @pytest.fixture
 def ctx(snow_app: Flask) -> Iterator[Context]:
     """A domain context on the test instance, as a request on ``/api/now/v2`` would have."""
-    instance = snow_app.extensions["mock_servicenow"].instance
-    db = instance.connect()
-    context = instance.context(db)
-    context.base_url = "https://dev00000.service-now.test"
-    context.api_version = "v2"
-    yield context
-    db.close()
+    with domain_context(snow_app, "v2") as context:
+        yield context
 
 
 def _both(ctx: Context, table: str, options: ReadOptions,
