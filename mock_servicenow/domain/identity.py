@@ -12,7 +12,7 @@ from typing import Any
 
 from mock_servicenow.domain.context import Context, Principal
 from mock_servicenow.errors import NotAuthenticated
-from mock_servicenow.store import identity_tables, rows
+from mock_servicenow.store import identity_tables
 
 
 class InteractiveLoginRefused(NotAuthenticated):
@@ -26,7 +26,7 @@ def find_user(ctx: Context, user_name: str) -> dict[str, Any] | None:
 
 def get_user(ctx: Context, sys_id: str) -> dict[str, Any] | None:
     """The ``sys_user`` row with this sys_id, or ``None``."""
-    return rows.get(ctx.db, ctx.dictionary, "sys_user", sys_id)
+    return identity_tables.user_by_sys_id(ctx.db, ctx.dictionary, sys_id)
 
 
 def role_names(ctx: Context, user_sys_id: str) -> frozenset[str]:

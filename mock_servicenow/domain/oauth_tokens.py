@@ -253,10 +253,10 @@ def find_token(ctx: Context, value: str | None, kind: str) -> Token | None:
     """The valid (not revoked, not expired) token of ``kind`` with this value, or ``None``."""
     if not value:
         return None
-    found = rows.find_by(ctx.db, ctx.dictionary, "oauth_credential", token_hash=_hash(value))
-    if not found or found[0].get("type") != kind:
+    found = identity_tables.credential_by_hash(ctx.db, ctx.dictionary, _hash(value))
+    if found is None or found.get("type") != kind:
         return None
-    token = _token_from_row(ctx, found[0])
+    token = _token_from_row(ctx, found)
     if token.is_revoked() or token.is_expired():
         return None
     return token

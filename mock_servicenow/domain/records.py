@@ -408,7 +408,7 @@ def _create(ctx: Context, table: str, body: Mapping[str, Any], *, input_display_
             web_service: bool, read: Callable[[str], T]) -> T:
     """The insert of :func:`create_record`; ``read(sys_id)`` inside the same transaction."""
     check_table(ctx, table, web_service=web_service)
-    with ctx.db.atomic():
+    with write_transaction(ctx.db):
         acl.require_write(ctx, table, "create")
         values, journals = _storage_values(ctx, table, body,
                                            input_display_value=input_display_value)

@@ -9,13 +9,15 @@ timeout and fail concurrent writers).
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 import uuid
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,6 +47,10 @@ class DatabaseLocation:
     _keepalive: sqlite3.Connection | None = field(default=None, repr=False)
     # One cached connection per thread (see acquire): sqlite3 connections are thread-bound.
     _pool: threading.local = field(default_factory=threading.local, repr=False, compare=False)
+    _writer: WriterLock = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._writer = WriterLock(None if self.path is None else f"{self.path}-writer.lock")
 
     @classmethod
     def file(cls, path: str | Path) -> DatabaseLocation:
@@ -97,7 +103,9 @@ class DatabaseLocation:
                 f"{self.describe()} is not a usable SQLite database ({exc}); "
                 "move it away or start with --memory"
             ) from exc
-        return sqlite_utils.Database(conn)
+        db = sqlite_utils.Database(conn)
+        _WRITERS[db] = self._writer
+        return db
 
     def acquire(self) -> sqlite_utils.Database:
         """This thread's cached connection, for one request; hand it back with :meth:`release`.
@@ -150,6 +158,7 @@ class DatabaseLocation:
         if self._keepalive is not None:
             self._keepalive.close()
             self._keepalive = None
+        self._writer.close()
 
 
 def copy_database(source: sqlite_utils.Database, target: sqlite_utils.Database, *,
@@ -246,23 +255,87 @@ def cached_read(db: sqlite_utils.Database, key: Hashable, load: Callable[[], T])
     return value
 
 
+class WriterLock:
+    """Writers of one database take turns here before SQLite's own write lock.
+
+    SQLite lets one writer in at a time and makes the others poll: its busy handler sleeps
+    1, 2, 5, 10... ms between attempts, while an insert holds the lock for a fraction of a
+    millisecond, so concurrent POSTs spent most of their time asleep (scripts/bench, issue
+    9). Here a waiting writer blocks on a lock and runs the moment the previous one commits:
+    a thread lock among the threads of a process, then an ``flock`` on ``<database>-writer
+    .lock`` among processes (``serve --workers N``). Both are made afresh in each process (a
+    forked worker must not share its parent's). Memory databases live in one process: the
+    thread lock is enough.
+    """
+
+    def __init__(self, path: str | None) -> None:
+        self._path = path
+        self._pid: int | None = None
+        self._thread = threading.Lock()
+        self._fd: int | None = None
+        self._setup = threading.Lock()
+
+    def _for_this_process(self) -> tuple[threading.Lock, int | None]:
+        pid = os.getpid()
+        if self._pid != pid:
+            with self._setup:
+                if self._pid != pid:
+                    self._thread = threading.Lock()
+                    self._fd = (None if self._path is None else
+                                os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600))
+                    self._pid = pid
+        return self._thread, self._fd
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Wait for this database's write turn (no timeout: every holder commits or rolls
+        back within its own request)."""
+        lock, fd = self._for_this_process()
+        with lock:
+            if fd is None:
+                yield
+                return
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Close this process's lock file (the location is closing)."""
+        with self._setup:
+            if self._fd is not None and self._pid == os.getpid():
+                os.close(self._fd)
+            self._fd = None
+            self._pid = None
+
+
+#: The :class:`WriterLock` of each connection's database (set by ``connect``).
+_WRITERS: weakref.WeakKeyDictionary[sqlite_utils.Database, WriterLock]
+_WRITERS = weakref.WeakKeyDictionary()
+
+
 @contextmanager
 def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
-    """A transaction that takes the write lock first (``BEGIN IMMEDIATE``).
+    """A transaction that takes the write lock first (:class:`WriterLock`, then ``BEGIN
+    IMMEDIATE``).
 
-    For read-modify-write use cases shared by several processes (the clock state): a
-    deferred transaction that reads and then writes fails at once with "database is locked"
-    when another writer got in between (SQLite does not wait on a lock upgrade), and two
-    plain read-then-write steps lose updates. Nested use becomes a savepoint.
+    For the Table API's writes and read-modify-write use cases shared by several processes
+    (the clock state): a deferred transaction that reads and then writes fails at once with
+    "database is locked" when another writer got in between (SQLite does not wait on a lock
+    upgrade), and two plain read-then-write steps lose updates. Nested use becomes a
+    savepoint.
     """
     if db.conn.in_transaction:
         with db.atomic():
             yield db
         return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.rollback()
-        raise
-    db.execute("COMMIT")
+    writer = _WRITERS.get(db)
+    with writer.hold() if writer is not None else nullcontext():
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.rollback()
+            raise
+        db.execute("COMMIT")

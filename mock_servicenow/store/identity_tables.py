@@ -111,6 +111,25 @@ def role_names(db: sqlite_utils.Database, user_sys_id: str) -> frozenset[str]:
     return cached_read(db, ("roles of", user_sys_id), load)
 
 
+def user_by_sys_id(db: sqlite_utils.Database, dictionary: Dictionary,
+                   sys_id: str) -> dict[str, Any] | None:
+    """The ``sys_user`` row with this sys_id (a copy), or ``None``; asked on every
+    Bearer-authenticated request, remembered while the data is unchanged (``db.cached_read``)."""
+    found = cached_read(db, ("sys_user by sys_id", sys_id),
+                        lambda: rows.get(db, dictionary, "sys_user", sys_id))
+    return None if found is None else dict(found)
+
+
+def credential_by_hash(db: sqlite_utils.Database, dictionary: Dictionary,
+                       token_hash: str) -> dict[str, Any] | None:
+    """The ``oauth_credential`` row of a token's hash (a copy), or ``None``; asked on every
+    Bearer-authenticated request, remembered while the data is unchanged (``db.cached_read``:
+    a revocation or a new grant is a change)."""
+    found = cached_read(db, ("oauth_credential by hash", token_hash), lambda: tuple(
+        rows.find_by(db, dictionary, "oauth_credential", token_hash=token_hash)))
+    return dict(found[0]) if found else None
+
+
 def user_by_name(db: sqlite_utils.Database, dictionary: Dictionary,
                  user_name: str) -> dict[str, Any] | None:
     """The ``sys_user`` row with this ``user_name`` (a copy: callers may change it), or
