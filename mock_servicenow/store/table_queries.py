@@ -127,6 +127,21 @@ def select_page_json(db: sqlite_utils.Database, dictionary: Dictionary, table: s
     return ["{" + ",".join(part[1:-1] for part in row) + "}" for row in found]
 
 
+def _spliced(objects: Sequence[str]) -> str:
+    """One SQL expression joining ``json_object`` texts into one object: the closing brace
+    of each but the last and the opening brace of each but the first are trimmed. Only for
+    objects whose last value is a string (``..."}``): ``rtrim`` then removes exactly one
+    brace, where a nested object's ``}}`` would lose two."""
+    parts = []
+    for index, text in enumerate(objects):
+        if index < len(objects) - 1:
+            text = f"rtrim({text}, '}}')"
+        if index > 0:
+            text = f"ltrim({text}, '{{')"
+        parts.append(text)
+    return " || ',' || ".join(parts)
+
+
 @functools.lru_cache(maxsize=512)
 def _json_select(dictionary: Dictionary, table: str, wire: tuple[tuple[str, str, str], ...],
                  alias: str) -> tuple[str, tuple[str, ...]]:
@@ -134,6 +149,7 @@ def _json_select(dictionary: Dictionary, table: str, wire: tuple[tuple[str, str,
     ``json_object`` per 60 fields; and the link prefixes it binds, in order."""
     physical = dictionary.physical_fields(dictionary.root(table))
     pairs: list[str] = []
+    ends_nested: list[bool] = []  # the pair's value can be an object (a reference link)
     prefixes: list[str] = []
     for key, kind, prefix in wire:
         if kind not in WIRE_KINDS:
@@ -141,10 +157,22 @@ def _json_select(dictionary: Dictionary, table: str, wire: tuple[tuple[str, str,
         stored = key if key in physical else ""
         pairs.append(f"'{key.replace(chr(39), chr(39) * 2)}', "
                      + _wire_expression(stored, kind).replace("{a}", alias))
+        ends_nested.append(kind == "reference" and stored != "")
         if kind == "reference" and stored != "":
             prefixes.append(prefix)
-    chunks = [pairs[at:at + _JSON_PAIRS] for at in range(0, len(pairs), _JSON_PAIRS)] or [[]]
-    objects = [f"json_object({', '.join(chunk)})" for chunk in chunks]
+    # SQLite joins the objects itself (no Python work per row, issue 9) when each object
+    # but the last can end on a string value: its chunk boundary moves back past references.
+    bounds: list[tuple[int, int]] = []
+    at = 0
+    while at < len(pairs):
+        end = min(at + _JSON_PAIRS, len(pairs))
+        while end < len(pairs) and end > at + 1 and ends_nested[end - 1]:
+            end -= 1
+        bounds.append((at, end))
+        at = end
+    objects = [f"json_object({', '.join(pairs[a:b])})" for a, b in bounds] or ["json_object()"]
+    if len(objects) > 1 and not any(ends_nested[b - 1] for _, b in bounds[:-1]):
+        return _spliced(objects), tuple(prefixes)
     return ", ".join(objects), tuple(prefixes)
 
 

@@ -76,6 +76,25 @@ def test_more_than_one_sql_function_call_of_fields(ctx: Context) -> None:
     assert fast == slow and fast[0].count('"sys_id":') == 1
 
 
+@pytest.mark.parametrize("references_first", [57, 58, 59, 60, 61])
+def test_objects_are_joined_in_sql_whatever_ends_a_chunk(ctx: Context,
+                                                         references_first: int) -> None:
+    """SQLite joins the json_object() calls of a row (``table_queries._spliced``) by
+    trimming one brace: a reference's nested object must never end a chunk. Field lists
+    that put references (``caller_id``, ``assignment_group``...) right at the 60-pair
+    boundary, and a run of references across it, still give the renderer's bytes."""
+    fields = ctx.dictionary.fields("incident")
+    references = [n for n, f in fields.items() if f.type == "reference"]
+    others = [n for n, f in fields.items() if f.type not in ("reference", "journal_input",
+                                                             "journal_list", "password2")]
+    assert len(references) >= 6
+    names = others[:references_first] + references + others[references_first:]
+    options = ReadOptions(fields=tuple(names))
+    fast, slow = _both(ctx, "incident", options, records.ListQuery(limit=5))
+    assert len(fast) == 5 and fast == slow
+    assert all(text.startswith("{") and text.endswith("}") for text in fast)
+
+
 @pytest.mark.parametrize("options", [
     ReadOptions(display_value="all"),
     ReadOptions(fields=("caller_id.name", "number")),
