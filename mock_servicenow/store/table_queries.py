@@ -84,11 +84,15 @@ WIRE_KINDS = frozenset({"empty", "text", "boolean", "reference", "reference_valu
 _JSON_PAIRS = 60
 
 
-def _wire_expression(column: str, kind: str) -> str:
+def _wire_expression(column: str, kind: str, column_type: str | None = None) -> str:
     if kind == "empty" or column == "":
         return "''"
     ref = f"{{a}}.{quote_identifier(column)}"
     if kind == "text":
+        if column_type == "TEXT":
+            # TEXT affinity stores every non-NULL value we write as text: no CAST per value
+            # (a tenth of a listing's SQL, issue 9).
+            return f"ifnull({ref}, '')"
         return f"coalesce(CAST({ref} AS TEXT), '')"
     if kind == "boolean":
         return (f"CASE WHEN {ref} IS NULL THEN '' "
@@ -155,8 +159,9 @@ def _json_select(dictionary: Dictionary, table: str, wire: tuple[tuple[str, str,
         if kind not in WIRE_KINDS:
             raise ValueError(f"unknown wire kind {kind!r}")
         stored = key if key in physical else ""
+        column_type = physical[stored].column_type if stored else None
         pairs.append(f"'{key.replace(chr(39), chr(39) * 2)}', "
-                     + _wire_expression(stored, kind).replace("{a}", alias))
+                     + _wire_expression(stored, kind, column_type).replace("{a}", alias))
         ends_nested.append(kind == "reference" and stored != "")
         if kind == "reference" and stored != "":
             prefixes.append(prefix)
