@@ -26,6 +26,8 @@ PLATFORM_HEADERS = {
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
 }
 
+_PLATFORM_HEADER_LIST = list(PLATFORM_HEADERS.items())
+
 
 def dumps(payload: Any) -> str:
     """Compact JSON (the platform sends no insignificant whitespace)."""
@@ -42,9 +44,9 @@ def json_text_response(text: str, status: int = 200,
                        headers: Mapping[str, str] | None = None) -> Response:
     """:func:`json_response` for a body that is already compact JSON text."""
     response = Response(text, status=status, content_type=JSON_CONTENT_TYPE)
-    for name, value in PLATFORM_HEADERS.items():
-        response.headers[name] = value
-    response.headers["X-Transaction-ID"] = secrets.token_hex(6)
+    # A new response holds only its Content-Type: append, no replace-by-name per header.
+    response.headers.extend(_PLATFORM_HEADER_LIST)
+    response.headers.add("X-Transaction-ID", secrets.token_hex(6))
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

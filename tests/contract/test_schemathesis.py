@@ -177,7 +177,8 @@ def test_table_api_stateful_crud(fresh_app: Flask,
             key = f"{case.method} {case.path}"
             calls[key] = calls.get(key, 0) + 1
             sys_id = (case.path_parameters or {}).get("sys_id")
-            if sys_id in created:
+            # With sysparm_display_value=all the link carries {"display_value", "value"}.
+            if isinstance(sys_id, str) and sys_id in created:
                 on_created.add((case.method, response.status_code))
             if case.method == "POST" and response.status_code == 201:
                 result = (response.json() or {}).get("result") or {}
