@@ -16,7 +16,7 @@ import threading
 import uuid
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,8 +124,10 @@ class DatabaseLocation:
         elif getattr(pool, "busy", False):
             return self.connect()
         pool.busy = True
-        # One request: its cached reads share one data_version reading (see _data_token).
+        # One request: its cached reads share one data_version reading (see _data_token)
+        # and one configuration version reading (_config_token).
         _REQUEST_VERSIONS[db] = None
+        _REQUEST_CONFIG[db] = None
         return db
 
     def release(self, db: sqlite_utils.Database) -> None:
@@ -136,6 +138,7 @@ class DatabaseLocation:
             db.close()
             return
         _REQUEST_VERSIONS.pop(db, None)
+        _REQUEST_CONFIG.pop(db, None)
         try:
             if db.conn.in_transaction:
                 db.conn.rollback()
@@ -180,7 +183,7 @@ def copy_database(source: sqlite_utils.Database, target: sqlite_utils.Database, 
 
 #: Per connection: {key: (data token, value)}, see :func:`cached_read`.
 _CACHED: weakref.WeakKeyDictionary[sqlite_utils.Database,
-                                   OrderedDict[Hashable, tuple[tuple[int, int], Any]]]
+                                   OrderedDict[Hashable, tuple[Hashable, Any]]]
 _CACHED = weakref.WeakKeyDictionary()
 _CACHED_PER_CONNECTION = 128
 
@@ -235,10 +238,62 @@ def cached_read(db: sqlite_utils.Database, key: Hashable, load: Callable[[], T])
     target's answers. The value is shared by every caller: it must not be mutated (use
     tuples, frozensets, or copy it).
     """
+    return _remembered(db, key, load, _data_token)
+
+
+#: The tables whose rows :func:`cached_config` reads may come from. A trigger on each
+#: (``store/migrations.py``) gives :data:`CONFIG_VERSION_TABLE` a new random value on every
+#: insert, update and delete, in any process and through any connection.
+CONFIG_TABLES = frozenset({
+    "sys_user", "sys_user_has_role", "sys_user_role", "sys_rate_limit_rules",
+    "sys_db_object", "sys_properties", "oauth_credential", "_emulator_fault",
+    "_emulator_state",
+})
+CONFIG_VERSION_TABLE = "_emulator_config_version"
+
+
+def cached_config(db: sqlite_utils.Database, tables: Iterable[str], key: Hashable,
+                  load: Callable[[], T]) -> T:
+    """:func:`cached_read` for reads of :data:`CONFIG_TABLES` only (``tables`` names the
+    ones ``load`` reads): remembered until one of those tables changes, so the writes of
+    the Table API (incidents) do not make every request after them read its user, roles,
+    clock and fault rules again (issue 9). The version is random per change, and reset's
+    copy brings the template's rows with the template's version: equal versions always mean
+    equal rows."""
+    unknown = set(tables) - CONFIG_TABLES
+    if unknown:
+        raise ValueError(f"not configuration tables (no version trigger): {sorted(unknown)}")
+    return _remembered(db, key, load, _config_token)
+
+
+#: Request-scoped connections (see :data:`_REQUEST_VERSIONS`) with the configuration version
+#: their first cached read saw and the connection's ``total_changes`` then.
+_REQUEST_CONFIG: weakref.WeakKeyDictionary[sqlite_utils.Database, tuple[Any, int] | None]
+_REQUEST_CONFIG = weakref.WeakKeyDictionary()
+
+
+def _config_token(db: sqlite_utils.Database) -> tuple[Any, ...]:
+    # Read once per request unless this connection changed rows since (a write to a
+    # configuration table moves the version in this connection's own view).
+    memo = _REQUEST_CONFIG.get(db)
+    if memo is not None and memo[1] == db.conn.total_changes:
+        return ("config", memo[0])
+    try:
+        version = db.execute(f"SELECT value FROM {CONFIG_VERSION_TABLE}").fetchone()
+    except sqlite3.OperationalError:  # a database the migrations have not reached yet
+        return ("data", *_data_token(db))
+    value = None if version is None else version[0]
+    if db in _REQUEST_CONFIG:
+        _REQUEST_CONFIG[db] = (value, db.conn.total_changes)
+    return ("config", value)
+
+
+def _remembered(db: sqlite_utils.Database, key: Hashable, load: Callable[[], T],
+                token_of: Callable[[sqlite_utils.Database], Hashable]) -> T:
     if db.conn.in_transaction:
         # Own uncommitted changes may be rolled back, and a rollback moves neither token.
         return load()
-    token = _data_token(db)
+    token = token_of(db)
     cache = _CACHED.get(db)
     if cache is None:
         cache = _CACHED[db] = OrderedDict()

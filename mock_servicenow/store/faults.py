@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlite_utils
 
-from mock_servicenow.store.db import cached_read
+from mock_servicenow.store.db import cached_config
 
 _COLUMNS = ("id", "method", "path", "action", "spec", "remaining", "created_at")
 
@@ -19,10 +19,10 @@ def _dicts(cursor: Any) -> list[dict[str, Any]]:
 
 
 def all_rules(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    """Every live rule, oldest first (asked on every request: remembered while the data is
-    unchanged, ``db.cached_read``)."""
-    rules = cached_read(db, "_emulator_fault rules", lambda: tuple(_dicts(db.execute(
-        f"SELECT {', '.join(_COLUMNS)} FROM _emulator_fault ORDER BY id"))))
+    """Every live rule, oldest first (asked on every request: remembered while the configuration is
+    unchanged, ``db.cached_config``)."""
+    rules = cached_config(db, ["_emulator_fault"], "_emulator_fault rules", lambda: tuple(
+        _dicts(db.execute(f"SELECT {', '.join(_COLUMNS)} FROM _emulator_fault ORDER BY id"))))
     return [dict(rule) for rule in rules]
 
 

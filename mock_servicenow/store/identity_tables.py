@@ -13,7 +13,7 @@ import sqlite_utils
 
 from mock_servicenow.dictionary import Dictionary
 from mock_servicenow.store import rows
-from mock_servicenow.store.db import cached_read
+from mock_servicenow.store.db import cached_config
 from mock_servicenow.store.rows import fetch_dict, fetch_dicts
 
 
@@ -99,8 +99,8 @@ def delete_session(db: sqlite_utils.Database, session_hash: str) -> None:
 
 def role_names(db: sqlite_utils.Database, user_sys_id: str) -> frozenset[str]:
     """Names of the active roles granted to a user (``sys_user_has_role`` -> ``sys_user_role``);
-    asked on every authenticated request, remembered while the data is unchanged
-    (``db.cached_read``)."""
+    asked on every authenticated request, remembered while the configuration is
+    unchanged (``db.cached_config``)."""
     def load() -> frozenset[str]:
         cursor = db.execute(
             "SELECT r.name FROM sys_user_has_role h JOIN sys_user_role r ON r.sys_id = h.role "
@@ -108,14 +108,16 @@ def role_names(db: sqlite_utils.Database, user_sys_id: str) -> frozenset[str]:
             [user_sys_id],
         )
         return frozenset(str(name) for (name,) in cursor.fetchall())
-    return cached_read(db, ("roles of", user_sys_id), load)
+    return cached_config(db, ["sys_user_has_role", "sys_user_role"], ("roles of", user_sys_id),
+                         load)
 
 
 def user_by_sys_id(db: sqlite_utils.Database, dictionary: Dictionary,
                    sys_id: str) -> dict[str, Any] | None:
     """The ``sys_user`` row with this sys_id (a copy), or ``None``; asked on every
-    Bearer-authenticated request, remembered while the data is unchanged (``db.cached_read``)."""
-    found = cached_read(db, ("sys_user by sys_id", sys_id),
+    Bearer-authenticated request, remembered while the configuration is unchanged
+    (``db.cached_config``)."""
+    found = cached_config(db, ["sys_user"], ("sys_user by sys_id", sys_id),
                         lambda: rows.get(db, dictionary, "sys_user", sys_id))
     return None if found is None else dict(found)
 
@@ -123,9 +125,10 @@ def user_by_sys_id(db: sqlite_utils.Database, dictionary: Dictionary,
 def credential_by_hash(db: sqlite_utils.Database, dictionary: Dictionary,
                        token_hash: str) -> dict[str, Any] | None:
     """The ``oauth_credential`` row of a token's hash (a copy), or ``None``; asked on every
-    Bearer-authenticated request, remembered while the data is unchanged (``db.cached_read``:
-    a revocation or a new grant is a change)."""
-    found = cached_read(db, ("oauth_credential by hash", token_hash), lambda: tuple(
+    Bearer-authenticated request, remembered while the configuration is unchanged
+    (``db.cached_config``: a revocation or a new grant is a change)."""
+    found = cached_config(db, ["oauth_credential"], ("oauth_credential by hash", token_hash),
+                          lambda: tuple(
         rows.find_by(db, dictionary, "oauth_credential", token_hash=token_hash)))
     return dict(found[0]) if found else None
 
@@ -134,8 +137,9 @@ def user_by_name(db: sqlite_utils.Database, dictionary: Dictionary,
                  user_name: str) -> dict[str, Any] | None:
     """The ``sys_user`` row with this ``user_name`` (a copy: callers may change it), or
     ``None``; asked on every Basic-authenticated request, remembered while the data is
-    unchanged (``db.cached_read``)."""
-    found = cached_read(db, ("sys_user by user_name", user_name), lambda: tuple(
+    unchanged (``db.cached_config``)."""
+    found = cached_config(db, ["sys_user"], ("sys_user by user_name", user_name),
+                          lambda: tuple(
         rows.find_by(db, dictionary, "sys_user", user_name=user_name)))
     return dict(found[0]) if found else None
 

@@ -17,6 +17,7 @@ from sqlite_utils.db import quote_identifier
 from sqlite_utils.migrations import Migrations
 
 from mock_servicenow.dictionary import Dictionary
+from mock_servicenow.store.db import CONFIG_TABLES, CONFIG_VERSION_TABLE
 
 MIGRATIONS = Migrations("mock_servicenow")
 
@@ -105,6 +106,25 @@ def apply_migrations(db: sqlite_utils.Database, dictionary: Dictionary) -> None:
     MIGRATIONS.apply(db)
     with db.atomic():
         sync_schema(db, dictionary)
+        config_version_triggers(db, dictionary)
+
+
+def config_version_triggers(db: sqlite_utils.Database, dictionary: Dictionary) -> None:
+    """The configuration version (``store/db.cached_config``): one row holding a random
+    value, and on each of :data:`~mock_servicenow.store.db.CONFIG_TABLES` (their physical
+    tables) a trigger per insert, update and delete that draws a new one. Idempotent."""
+    db.execute(f"CREATE TABLE IF NOT EXISTS {CONFIG_VERSION_TABLE} "
+               "(id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL)")
+    db.execute(f"INSERT OR IGNORE INTO {CONFIG_VERSION_TABLE} (id, value) VALUES (1, random())")
+    physical = sorted({dictionary.root(name) if name in dictionary else name
+                       for name in CONFIG_TABLES})
+    for table in physical:
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            trigger = quote_identifier(f"_config_version_{table}_{event.lower()}")
+            db.execute(
+                f"CREATE TRIGGER IF NOT EXISTS {trigger} AFTER {event} "
+                f"ON {quote_identifier(table)} BEGIN "
+                f"UPDATE {CONFIG_VERSION_TABLE} SET value = random() WHERE id = 1; END")
 
 
 def sync_schema(db: sqlite_utils.Database, dictionary: Dictionary) -> None:

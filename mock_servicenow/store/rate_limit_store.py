@@ -6,14 +6,16 @@ from typing import Any
 
 import sqlite_utils
 
-from mock_servicenow.store.db import cached_read
+from mock_servicenow.store.db import cached_config
 from mock_servicenow.store.rows import fetch_dicts
 
 
 def active_rules(db: sqlite_utils.Database, api_name: str) -> list[dict[str, Any]]:
     """Active ``sys_rate_limit_rules`` rows for ``api_name`` (or for every API: empty name);
-    asked on every API request, remembered while the data is unchanged (``db.cached_read``)."""
-    rules = cached_read(db, ("sys_rate_limit_rules", api_name), lambda: tuple(fetch_dicts(
+    asked on every API request, remembered while the configuration is unchanged
+    (``db.cached_config``)."""
+    rules = cached_config(db, ["sys_rate_limit_rules", "sys_user_role"],
+                          ("sys_rate_limit_rules", api_name), lambda: tuple(fetch_dicts(
         db.execute(
             "SELECT r.sys_id, r.type, r.user, r.max_requests, role.name AS role_name "
             "FROM sys_rate_limit_rules r LEFT JOIN sys_user_role role ON role.sys_id = r.role "

@@ -15,7 +15,7 @@ import sqlite_utils
 from sqlite_utils.db import quote_identifier
 
 from mock_servicenow.dictionary import Dictionary
-from mock_servicenow.store.db import cached_read
+from mock_servicenow.store.db import cached_config
 
 
 def fetch_dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
@@ -144,11 +144,11 @@ def next_number(db: sqlite_utils.Database, table: str) -> tuple[str, int, int] |
 
 def get_state(db: sqlite_utils.Database, key: str) -> str | None:
     """A value of the emulator's internal ``_emulator_state`` table (the clock is read on
-    every request: remembered while the data is unchanged, ``db.cached_read``)."""
+    every request: remembered while the configuration is unchanged, ``db.cached_config``)."""
     def load() -> str | None:
         row = db.execute("SELECT value FROM _emulator_state WHERE key = ?", [key]).fetchone()
         return None if row is None else str(row[0])
-    return cached_read(db, ("_emulator_state", key), load)
+    return cached_config(db, ["_emulator_state"], ("_emulator_state", key), load)
 
 
 def set_state(db: sqlite_utils.Database, key: str, value: str) -> None:

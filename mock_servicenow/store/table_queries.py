@@ -14,7 +14,7 @@ import sqlite_utils
 from sqlite_utils.db import quote_identifier
 
 from mock_servicenow.dictionary import Dictionary
-from mock_servicenow.store.db import cached_read, cached_scalar
+from mock_servicenow.store.db import cached_config, cached_scalar
 from mock_servicenow.store.rows import class_filter, fetch_dicts
 
 #: SQLite's default limit on bound parameters is 32766; stay well below it per statement.
@@ -240,23 +240,24 @@ def journal_entries(db: sqlite_utils.Database, element_ids: Iterable[str],
 
 def web_service_access(db: sqlite_utils.Database, table: str) -> bool | None:
     """``sys_db_object.ws_access`` of ``table`` (``None`` when the row is missing); asked on
-    every Table API request, remembered while the data is unchanged (``db.cached_read``)."""
+    every Table API request, remembered while the configuration is unchanged
+    (``db.cached_config``)."""
     def load() -> bool | None:
         row = db.execute("SELECT ws_access FROM sys_db_object WHERE name = ?",
                          [table]).fetchone()
         if row is None:
             return None
         return row[0] is None or bool(row[0])
-    return cached_read(db, ("sys_db_object.ws_access", table), load)
+    return cached_config(db, ["sys_db_object"], ("sys_db_object.ws_access", table), load)
 
 
 def property_value(db: sqlite_utils.Database, name: str) -> str | None:
-    """The value of a ``sys_properties`` row, or ``None`` (remembered while the data is
-    unchanged, ``db.cached_read``)."""
+    """The value of a ``sys_properties`` row, or ``None`` (remembered while the configuration is
+    unchanged, ``db.cached_config``)."""
     def load() -> str | None:
         row = db.execute("SELECT value FROM sys_properties WHERE name = ?", [name]).fetchone()
         return None if row is None else (None if row[0] is None else str(row[0]))
-    return cached_read(db, ("sys_properties", name), load)
+    return cached_config(db, ["sys_properties"], ("sys_properties", name), load)
 
 
 def aggregate_rows(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *,

@@ -31,16 +31,23 @@ from flask import Flask, Response, request
 from flask.signals import request_finished
 
 from mock_servicenow.web.journal import Journal
+from mock_servicenow.web.responses import JSON_CONTENT_TYPE, PLATFORM_HEADERS
+
+#: What every response carries anyway: a "secret" found inside it tells nothing.
+_PUBLIC_TEXT = " ".join([JSON_CONTENT_TYPE, *PLATFORM_HEADERS.values()])
 
 SECRET_FIELDS = ("password", "user_password", "client_secret", "refresh_token")
 _ORDINARY = re.compile(r"^[a-z_]+$")
 
 
 def distinctive(value: object) -> bool:
-    """Long and unusual enough that finding it in text means it leaked. An IP address is not:
-    a fuzzer's accepted ``user_password`` of ``127.0.0.1`` would match every journal
-    entry's ``remote_addr``."""
+    """Long and unusual enough that finding it in text means it leaked. An IP address is not
+    (a fuzzer's accepted ``user_password`` of ``127.0.0.1`` would match every journal
+    entry's ``remote_addr``), nor a part of the headers every response carries."""
     if not isinstance(value, str) or len(value) < 8 or _ORDINARY.match(value):
+        return False
+    if value in _PUBLIC_TEXT:
+        # A fuzzer's accepted password of "no-store,no-cache" is the Pragma header.
         return False
     try:
         ipaddress.ip_address(value)
