@@ -71,8 +71,8 @@ INVALID_QUERY_PROPERTY = "glide.invalid_query.returns_no_rows"
 _SQL_INT_MAX = 2**63 - 1
 _SYS_ID = re.compile(r"^[0-9a-f]{32}$")
 _ALIAS = "t"
-
 T = TypeVar("T")
+
 #: Raw values, all fields, reference links (the defaults of a Table API read).
 RAW = ReadOptions()
 
@@ -167,12 +167,19 @@ def get_record_encoded(ctx: Context, table: str, sys_id: str, options: ReadOptio
     plan = raw_wire_plan(ctx, table, options)
     if plan is None:
         return None
+    text = _record_json(ctx, table, plan, sys_id)
+    if text is None:
+        raise RecordNotFound()
+    return text
+
+
+def _record_json(ctx: Context, table: str, plan: Sequence[tuple[str, str, str]],
+                 sys_id: str) -> str | None:
+    """One record of ``table`` as the JSON object SQLite writes for ``plan``, or ``None``."""
     texts = table_queries.select_page_json(
         ctx.db, ctx.dictionary, table, wire=plan, where=f"{_ALIAS}.sys_id = ?",
         params=[sys_id], limit=1, offset=0, alias=_ALIAS)
-    if not texts:
-        raise RecordNotFound()
-    return texts[0]
+    return texts[0] if texts else None
 
 
 def list_records(ctx: Context, table: str, query: ListQuery | None = None,
@@ -396,10 +403,9 @@ def create_record_encoded(ctx: Context, table: str, body: Mapping[str, Any], *,
         return None
 
     def read(sys_id: str) -> tuple[str, str]:
-        texts = table_queries.select_page_json(
-            ctx.db, ctx.dictionary, table, wire=plan, where=f"{_ALIAS}.sys_id = ?",
-            params=[sys_id], limit=1, offset=0, alias=_ALIAS)
-        return sys_id, texts[0]
+        text = _record_json(ctx, table, plan, sys_id)
+        assert text is not None  # inserted in this transaction
+        return sys_id, text
     return _create(ctx, table, body, input_display_value=input_display_value,
                    web_service=web_service, read=read)
 

@@ -124,9 +124,7 @@ class DatabaseLocation:
         elif getattr(pool, "busy", False):
             return self.connect()
         pool.busy = True
-        # One request: its cached reads share one data_version reading (see _data_token)
-        # and one configuration version reading (_config_token).
-        _REQUEST_VERSIONS[db] = None
+        # One request: its configuration reads share one version reading (_config_token).
         _REQUEST_CONFIG[db] = None
         return db
 
@@ -137,7 +135,6 @@ class DatabaseLocation:
         if getattr(pool, "db", None) is not db:
             db.close()
             return
-        _REQUEST_VERSIONS.pop(db, None)
         _REQUEST_CONFIG.pop(db, None)
         try:
             if db.conn.in_transaction:
@@ -188,25 +185,10 @@ _CACHED = weakref.WeakKeyDictionary()
 _CACHED_PER_CONNECTION = 128
 
 
-#: Connections handed out by :meth:`DatabaseLocation.acquire` for one request, with the
-#: ``data_version`` their first cached read saw (``None`` until then).
-_REQUEST_VERSIONS: weakref.WeakKeyDictionary[sqlite_utils.Database, int | None]
-_REQUEST_VERSIONS = weakref.WeakKeyDictionary()
-
-
 def _data_token(db: sqlite_utils.Database) -> tuple[int, int]:
     # data_version moves when any other connection (any process) commits; total_changes
-    # when this one changes rows, committed or not. Within one request, other processes'
-    # commits are read once: the request's configuration reads (faults, clock, user, roles,
-    # rate-limit rules, ws_access) see one consistent state, its own writes still count.
-    if db in _REQUEST_VERSIONS:
-        version = _REQUEST_VERSIONS[db]
-        if version is None:
-            version = _REQUEST_VERSIONS[db] = int(
-                db.execute("PRAGMA data_version").fetchone()[0])
-    else:
-        version = int(db.execute("PRAGMA data_version").fetchone()[0])
-    return version, db.conn.total_changes
+    # when this one changes rows, committed or not.
+    return int(db.execute("PRAGMA data_version").fetchone()[0]), db.conn.total_changes
 
 
 def cached_scalar(db: sqlite_utils.Database, sql: str, parameters: Sequence[Any]) -> Any:
@@ -229,9 +211,8 @@ def cached_scalar(db: sqlite_utils.Database, sql: str, parameters: Sequence[Any]
 def cached_read(db: sqlite_utils.Database, key: Hashable, load: Callable[[], T]) -> T:
     """``load()``, remembered per connection under ``key`` until the data changes.
 
-    For the small configuration reads every request makes (fault rules, the clock, the
-    calling user and roles, rate-limit rules, a table's web-service access), and for
-    expensive aggregates. The answer is reused only while the database holds exactly the
+    For expensive aggregates (configuration reads use :func:`cached_config`, which survives
+    writes to other tables). The answer is reused only while the database holds exactly the
     data it was computed on: no commit by another connection, in any process (``PRAGMA
     data_version``), and no row changed by this one (``total_changes``); nothing is cached
     inside a transaction (a rollback moves neither token); :func:`copy_database` forgets the
@@ -266,15 +247,17 @@ def cached_config(db: sqlite_utils.Database, tables: Iterable[str], key: Hashabl
     return _remembered(db, key, load, _config_token)
 
 
-#: Request-scoped connections (see :data:`_REQUEST_VERSIONS`) with the configuration version
-#: their first cached read saw and the connection's ``total_changes`` then.
+#: Connections handed out by :meth:`DatabaseLocation.acquire` for one request, with the
+#: configuration version their first cached read saw and the connection's ``total_changes``
+#: then (``None`` until the first read).
 _REQUEST_CONFIG: weakref.WeakKeyDictionary[sqlite_utils.Database, tuple[Any, int] | None]
 _REQUEST_CONFIG = weakref.WeakKeyDictionary()
 
 
 def _config_token(db: sqlite_utils.Database) -> tuple[Any, ...]:
-    # Read once per request unless this connection changed rows since (a write to a
-    # configuration table moves the version in this connection's own view).
+    # Read once per request (its configuration reads see one consistent state, whatever
+    # other processes commit meanwhile), again after this connection changed rows (a write
+    # to a configuration table moves the version in its own view).
     memo = _REQUEST_CONFIG.get(db)
     if memo is not None and memo[1] == db.conn.total_changes:
         return ("config", memo[0])

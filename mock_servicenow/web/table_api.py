@@ -90,8 +90,7 @@ def _read_options() -> records.ReadOptions:
     fields = args.get("sysparm_fields")
     return records.ReadOptions(
         display_value=mode if mode in ("true", "all") else "false",
-        exclude_reference_link=(args.get("sysparm_exclude_reference_link", "").strip().lower()
-                                in _TRUE),
+        exclude_reference_link=_flag("sysparm_exclude_reference_link"),
         fields=tuple(f.strip() for f in fields.split(",") if f.strip()) if fields else None,
     )
 

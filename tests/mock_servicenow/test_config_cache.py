@@ -6,6 +6,7 @@ keep it."""
 from __future__ import annotations
 
 import pytest
+import sqlite_utils
 from flask import Flask
 
 from mock_servicenow.store.db import CONFIG_TABLES, CONFIG_VERSION_TABLE, cached_config
@@ -39,6 +40,39 @@ def test_config_reads_survive_other_writes_and_follow_config_writes(snow_app: Fl
     reader.conn.commit()
     assert name_of_admin() == "Again" and len(loads) == 3
     reader.close()
+    writer.close()
+
+
+def test_one_request_reads_the_version_once(snow_app: Flask) -> None:
+    """Within one request (``acquire`` to ``release``) other connections' commits are read
+    once, so the request's configuration is one consistent state; the request's own writes
+    show at once; the next request sees everything."""
+    location = snow_app.extensions["mock_servicenow"].instance.location
+    loads: list[str] = []
+
+    def flag(db: sqlite_utils.Database) -> str | None:
+        def load() -> str | None:
+            loads.append("load")
+            row = db.execute("SELECT value FROM _emulator_state WHERE key = 'probe'").fetchone()
+            return None if row is None else str(row[0])
+        return cached_config(db, ["_emulator_state"], "probe", load)
+
+    request, writer = location.acquire(), location.connect()
+    assert flag(request) is None
+    writer.execute("INSERT INTO _emulator_state (key, value) VALUES ('probe', 'other')")
+    writer.conn.commit()
+    assert flag(request) is None  # same request: the configuration it started with
+    request.execute("UPDATE _emulator_state SET value = 'own' WHERE key = 'probe'")
+    request.conn.commit()
+    assert flag(request) == "own"  # its own write: seen at once
+    location.release(request)
+    writer.execute("UPDATE _emulator_state SET value = 'next' WHERE key = 'probe'")
+    writer.conn.commit()
+    again = location.acquire()
+    assert again is request  # the thread's connection, reused by the next request
+    assert flag(again) == "next"
+    assert flag(again) == "next" and len(loads) == 3  # unchanged: no reload
+    location.release(again)
     writer.close()
 
 

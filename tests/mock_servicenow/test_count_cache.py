@@ -1,7 +1,5 @@
-"""``store.db.cached_read``/``cached_scalar`` (the listing's ``X-Total-Count`` and every
-request's configuration reads, issue 9) never answer from data that changed: commits by other
-connections, own changes, rollbacks, resets; within one request (``acquire`` to ``release``)
-other connections' commits are read once."""
+"""``store.db.cached_scalar`` (the listing's ``X-Total-Count``, issue 9) never answers from
+data that changed: commits by other connections, own changes, rollbacks, resets."""
 
 from __future__ import annotations
 
@@ -9,15 +7,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-import sqlite_utils
 
 from mock_servicenow.store import db as store_db
-from mock_servicenow.store.db import (
-    DatabaseLocation,
-    cached_read,
-    cached_scalar,
-    copy_database,
-)
+from mock_servicenow.store.db import DatabaseLocation, cached_scalar, copy_database
 
 COUNT = "SELECT count(*) FROM t WHERE n > ?"
 
@@ -107,34 +99,3 @@ def test_total_count_follows_writes_and_reset(snow_admin: httpx.Client) -> None:
     assert snow_admin.post("/_emulator/reset").status_code == 200
     assert total() == before
 
-
-def test_one_request_reads_other_commits_once(location: DatabaseLocation) -> None:
-    """A request's cached reads share one ``data_version`` reading: another process's commit
-    in the middle of a request shows from the next request on; the request's own writes
-    show at once."""
-    loads: list[int] = []
-
-    def total(db: sqlite_utils.Database) -> int:
-        def load() -> int:
-            loads.append(1)
-            return int(db.execute("SELECT count(*) FROM t").fetchone()[0])
-        return cached_read(db, "count", load)
-
-    request, writer = location.acquire(), location.connect()
-    assert total(request) == 3
-    writer.execute("INSERT INTO t VALUES (4)")
-    writer.conn.commit()
-    assert total(request) == 3  # same request: the configuration it started with
-    request.execute("INSERT INTO t VALUES (5)")
-    request.conn.commit()
-    assert total(request) == 5  # its own write: seen at once (and the other commit with it)
-    location.release(request)
-    writer.execute("INSERT INTO t VALUES (6)")
-    writer.conn.commit()
-    again = location.acquire()
-    assert again is request  # the thread's connection, reused by the next request
-    assert total(again) == 6
-    assert total(again) == 6 and len(loads) == 3  # unchanged data: no reload
-    location.release(again)
-    writer.close()
-    location.close()
