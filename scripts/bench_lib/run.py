@@ -44,6 +44,13 @@ BASIC = "Basic " + base64.b64encode(b"admin:admin").decode()
 JSON_HEADERS = {"Accept": "application/json"}
 
 
+#: wrk's keep-alive connections per gunicorn worker. Workers accept connections in a race:
+#: with 2 per worker (4 for 2 workers), all of them landed on one worker in about one run
+#: in eight (2 x 1/2^4), which then served alone at a third of the throughput, for the
+#: baseline and the emulator alike. With 4 per worker that is 2 / 2^8, under 1 %.
+CONNECTIONS_PER_WORKER = 4
+
+
 class NotAvailable(Exception):
     """The endpoint a measurement needs answers 4xx/5xx (not merged yet, or broken)."""
 
@@ -59,7 +66,8 @@ class Target:
     def run(self, bench: Bench) -> wrk.WrkRun:
         """One wrk run of ``--seconds`` against this target."""
         return wrk.run(self.url, seconds=bench.args.seconds,
-                       connections=2 * bench.args.workers, threads=os.cpu_count() or 2,
+                       connections=CONNECTIONS_PER_WORKER * bench.args.workers,
+                       threads=os.cpu_count() or 2,
                        headers=self.headers, script=self.script)
 
 
@@ -119,8 +127,9 @@ class Bench:
 
     def wrk(self, name: str, url: str, *, headers: dict[str, str] | None = None,
             script: Path | None = None) -> dict[str, Any]:
-        """Median of ``--runs`` wrk runs, 2 connections per worker."""
-        runs = [wrk.run(url, seconds=self.args.seconds, connections=2 * self.args.workers,
+        """Median of ``--runs`` wrk runs, :data:`CONNECTIONS_PER_WORKER` per worker."""
+        runs = [wrk.run(url, seconds=self.args.seconds,
+                        connections=CONNECTIONS_PER_WORKER * self.args.workers,
                         threads=os.cpu_count() or 2, headers=headers, script=script)
                 for _ in range(self.args.runs)]
         result = {"kind": "socket", **wrk.median_of(runs)}
