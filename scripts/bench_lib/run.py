@@ -599,9 +599,10 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
                         help="gunicorn workers for the emulator and the baseline")
-    parser.add_argument("--seconds", type=float, default=5.0, help="length of one wrk run")
-    parser.add_argument("--runs", type=int, default=3, help="repeats per measurement")
-    parser.add_argument("--in-process-seconds", type=float, default=2.0)
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of one wrk run")
+    parser.add_argument("--runs", type=int, default=5,
+                        help="repeats (rounds, for paired ratios) per measurement")
+    parser.add_argument("--in-process-seconds", type=float, default=1.5)
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--resets", type=int, default=20)
     parser.add_argument("--tickets", type=int, default=10_000,
