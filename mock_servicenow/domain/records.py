@@ -404,7 +404,7 @@ def create_record_encoded(ctx: Context, table: str, body: Mapping[str, Any], *,
 
     def read(sys_id: str) -> tuple[str, str]:
         text = _record_json(ctx, table, plan, sys_id)
-        assert text is not None  # inserted in this transaction
+        assert text is not None  # committed by this request
         return sys_id, text
     return _create(ctx, table, body, input_display_value=input_display_value,
                    web_service=web_service, read=read)
@@ -412,14 +412,19 @@ def create_record_encoded(ctx: Context, table: str, body: Mapping[str, Any], *,
 
 def _create(ctx: Context, table: str, body: Mapping[str, Any], *, input_display_value: bool,
             web_service: bool, read: Callable[[str], T]) -> T:
-    """The insert of :func:`create_record`; ``read(sys_id)`` inside the same transaction."""
+    """The insert of :func:`create_record`, then ``read(sys_id)`` of the committed record.
+
+    Only what needs the write lock runs under it (numbering, business rules, the insert):
+    writers take turns there (``store.db.WriterLock``), so checking the ACL, parsing the body
+    and hashing a password happen before (issue 9).
+    """
     check_table(ctx, table, web_service=web_service)
+    acl.require_write(ctx, table, "create")
+    values, journals = _storage_values(ctx, table, body,
+                                       input_display_value=input_display_value)
+    row = dict(_stored_defaults(ctx.dictionary, table))
+    row.update(values)
     with write_transaction(ctx.db):
-        acl.require_write(ctx, table, "create")
-        values, journals = _storage_values(ctx, table, body,
-                                           input_display_value=input_display_value)
-        row = dict(_stored_defaults(ctx.dictionary, table))
-        row.update(values)
         requested = body.get("sys_id")
         sys_id = (requested if isinstance(requested, str) and _SYS_ID.match(requested)
                   and rows.get(ctx.db, ctx.dictionary, ctx.dictionary.root(table), requested)
@@ -430,7 +435,7 @@ def _create(ctx: Context, table: str, body: Mapping[str, Any], *, input_display_
         business_rules.before_insert(ctx, table, row)
         _write(lambda: rows.insert(ctx.db, ctx.dictionary, table, row))
         _record_journals(ctx, table, sys_id, journals)
-        return read(sys_id)
+    return read(sys_id)
 
 
 @functools.lru_cache(maxsize=256)
@@ -460,10 +465,10 @@ def update_record(ctx: Context, table: str, sys_id: str, body: Mapping[str, Any]
     rule aborts (servicenow-behaviour §1.5, §7.3, §7.4).
     """
     check_table(ctx, table, web_service=web_service)
+    # Parsed (and a password hashed) before taking the write turn, as in _create.
+    values, journals = _storage_values(ctx, table, body, input_display_value=input_display_value)
     with write_transaction(ctx.db):
         previous = _row_to_change(ctx, table, sys_id, "write")
-        values, journals = _storage_values(ctx, table, body,
-                                           input_display_value=input_display_value)
         row = {**previous, **values}
         business_rules.before_update(ctx, table, previous, row)
         changes = {name: value for name, value in row.items()
