@@ -293,7 +293,9 @@ def _file_identity(path: Path) -> tuple[int, int]:
 
 
 def _remove_database_files(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
+    # "-writer.lock": store/db.WriterLock's file (only a queue for writers; SQLite's own
+    # locking keeps the data safe whoever holds it).
+    for suffix in ("", "-wal", "-shm", "-journal", "-writer.lock"):
         try:
             os.unlink(f"{path}{suffix}")
         except FileNotFoundError:

@@ -149,9 +149,14 @@ def test_unknown_instance_host_is_a_404_envelope(local: httpx.Client) -> None:
 def test_delete_removes_the_instance_and_its_database(local: httpx.Client) -> None:
     database = Path(local.post("/_emulator/instances", json={"name": "tmp"}).json()["database"])
     assert local.get("http://tmp.localhost/_emulator/info").status_code == 200
+    # A write, so the instance has its WAL and writer-lock files too.
+    assert local.post("http://tmp.localhost/api/now/table/incident", auth=("admin", "admin"),
+                      json={"short_description": "x"}).status_code == 201
     deleted = local.delete("/_emulator/instances/tmp")
     assert deleted.status_code == 200 and deleted.json() == {"deleted": "tmp"}
     assert not database.exists()
+    assert sorted(p.name for p in database.parent.glob("tmp.db*")) == []
+    assert not list(database.parent.glob(".tmp.*"))  # nor the scratch build's
     assert local.get("http://tmp.localhost/_emulator/info").status_code == 404
     assert local.delete("/_emulator/instances/tmp").status_code == 404
     assert local.delete("/_emulator/instances/dev00000").status_code == 400
