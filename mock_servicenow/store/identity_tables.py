@@ -19,12 +19,7 @@ from mock_servicenow.store.rows import fetch_dict, fetch_dicts
 
 def insert_code(db: sqlite_utils.Database, values: dict[str, Any]) -> None:
     """Store one authorization code row (``code_hash`` is the key; the code is never stored)."""
-    names = list(values)
-    db.execute(
-        f"INSERT INTO _oauth_authorization_code ({', '.join(names)}) "
-        f"VALUES ({', '.join('?' for _ in names)})",
-        [values[n] for n in names],
-    )
+    rows.insert_values(db, "_oauth_authorization_code", values)
 
 
 def get_code(db: sqlite_utils.Database, code_hash: str) -> dict[str, Any] | None:
@@ -58,12 +53,7 @@ def find_idp_user(db: sqlite_utils.Database, login: str) -> dict[str, Any] | Non
 
 def upsert_idp_user(db: sqlite_utils.Database, values: dict[str, Any]) -> None:
     """Create or replace an IdP user (complete row)."""
-    names = list(values)
-    db.execute(
-        f"INSERT OR REPLACE INTO _idp_user ({', '.join(names)}) "
-        f"VALUES ({', '.join('?' for _ in names)})",
-        [values[n] for n in names],
-    )
+    rows.insert_values(db, "_idp_user", values, replace=True)
 
 
 def delete_idp_user(db: sqlite_utils.Database, user_name: str) -> bool:
@@ -74,11 +64,7 @@ def delete_idp_user(db: sqlite_utils.Database, user_name: str) -> bool:
 
 def insert_session(db: sqlite_utils.Database, values: dict[str, Any]) -> None:
     """Store one interactive session (keyed by the hash of its id)."""
-    names = list(values)
-    db.execute(
-        f"INSERT INTO _session ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
-        [values[n] for n in names],
-    )
+    rows.insert_values(db, "_session", values)
 
 
 def get_session(db: sqlite_utils.Database, session_hash: str) -> dict[str, Any] | None:

@@ -57,12 +57,21 @@ def insert(db: sqlite_utils.Database, dictionary: Dictionary, table: str,
     if dictionary.is_extended(table):
         row.setdefault("sys_class_name", table)
     names = _columns(dictionary, table, row)
-    root = dictionary.root(table)
-    sql = (
-        f"INSERT INTO {quote_identifier(root)} ({', '.join(quote_identifier(n) for n in names)}) "
-        f"VALUES ({', '.join('?' for _ in names)})"
+    insert_values(db, dictionary.root(table), {n: row[n] for n in names})
+
+
+def insert_values(db: sqlite_utils.Database, table: str, values: Mapping[str, Any], *,
+                  replace: bool = False) -> None:
+    """``INSERT [OR REPLACE] INTO table (columns...) VALUES (?...)`` for one row of a physical
+    table (storage values; names are the caller's columns, quoted here)."""
+    names = list(values)
+    verb = "INSERT OR REPLACE" if replace else "INSERT"
+    db.execute(
+        f"{verb} INTO {quote_identifier(table)} "
+        f"({', '.join(quote_identifier(n) for n in names)}) "
+        f"VALUES ({', '.join('?' for _ in names)})",
+        [values[n] for n in names],
     )
-    db.execute(sql, [row[n] for n in names])
 
 
 def insert_many(db: sqlite_utils.Database, dictionary: Dictionary, table: str,

@@ -15,7 +15,7 @@ from sqlite_utils.db import quote_identifier
 
 from mock_servicenow.dictionary import Dictionary
 from mock_servicenow.store.db import cached_config, cached_scalar
-from mock_servicenow.store.rows import class_filter, fetch_dicts
+from mock_servicenow.store.rows import class_filter, fetch_dicts, insert_values
 
 #: SQLite's default limit on bound parameters is 32766; stay well below it per statement.
 _CHUNK = 900
@@ -281,9 +281,4 @@ def aggregate_rows(db: sqlite_utils.Database, dictionary: Dictionary, table: str
 
 def insert_journal(db: sqlite_utils.Database, values: dict[str, Any]) -> None:
     """Insert one ``sys_journal_field`` row (storage values, sys_id included)."""
-    names = list(values)
-    db.execute(
-        f"INSERT INTO sys_journal_field ({', '.join(quote_identifier(n) for n in names)}) "
-        f"VALUES ({', '.join('?' for _ in names)})",
-        [values[n] for n in names],
-    )
+    insert_values(db, "sys_journal_field", values)
