@@ -137,7 +137,7 @@ def create_app(settings: Settings) -> Flask:
         req = request._get_current_object()  # type: ignore[attr-defined]
         path = req.path
         if not path.startswith("/_emulator/journal"):
-            scope = g._get_current_object()  # type: ignore[attr-defined]
+            scope = g._get_current_object()
             principal = scope.get("principal")
             started = scope.get("started")
             environ = req.environ

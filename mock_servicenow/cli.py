@@ -11,11 +11,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from mock_servicenow.errors import ServiceNowError
 from mock_servicenow.releases import DEFAULT_RELEASE, FAMILIES, UnknownRelease, parse_release
 from mock_servicenow.settings import MEMORY, Settings
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 PROG = "mock-servicenow"
 
@@ -127,9 +130,12 @@ def serve(args: argparse.Namespace) -> int:
     # authlib refuses plain http except on loopback (house style F2); the emulator may be
     # served on another interface for containers, so the CLI (never create_app) allows it.
     os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
-    tls = ensure_tls(settings.home / "tls", args.host) if args.tls else None
+    try:
+        tls = ensure_tls(settings.home / "tls", args.host) if args.tls else None
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"cannot prepare TLS under {settings.home / 'tls'}: {exc}") from None
 
-    def factory():  # type: ignore[no-untyped-def]
+    def factory() -> Flask:
         return create_app(settings)
 
     try:
@@ -194,19 +200,19 @@ def scenario(args: argparse.Namespace) -> int:
                 print(f"{name.ljust(width)}  {entry.title}")
         return 0
     if args.scenario_command == "show":
-        entry = scenarios.find(args.name, dirs).describe()
+        described = scenarios.find(args.name, dirs).describe()
         if args.json:
-            print(json.dumps(entry, indent=2))
+            print(json.dumps(described, indent=2))
             return 0
-        print(f"{entry['name']}: {entry['title']}")
-        print(f"troubleshooting: {entry['troubleshooting']}")
+        print(f"{described['name']}: {described['title']}")
+        print(f"troubleshooting: {described['troubleshooting']}")
         print("symptom:")
-        for key, value in entry["symptom"].items():
+        for key, value in described["symptom"].items():
             print(f"  {key}: {value}")
         print("fix:")
-        for number, step in enumerate(entry["fix"]["steps"], start=1):
+        for number, step in enumerate(described["fix"]["steps"], start=1):
             print(f"  {number}. {step}")
-        print(f"outcome: {entry['outcome']}")
+        print(f"outcome: {described['outcome']}")
         return 0
     url = f"{args.url.rstrip('/')}/_emulator/scenarios/{args.name}"
     try:

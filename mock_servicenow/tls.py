@@ -54,7 +54,10 @@ def ensure_tls(directory: Path, host: str) -> TLSFiles:
     cert_path, key_path = directory / "server.pem", directory / "server-key.pem"
     now = datetime.datetime.now(datetime.UTC)
     if ca_cert_path.exists() and ca_key_path.exists():
-        ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
+        loaded = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
+        if not isinstance(loaded, ec.EllipticCurvePrivateKey):
+            raise ValueError(f"{ca_key_path} is not the EC key this CA was made with")
+        ca_key = loaded
         ca_cert = x509.load_pem_x509_certificate(ca_cert_path.read_bytes())
     else:
         ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -73,7 +76,7 @@ def ensure_tls(directory: Path, host: str) -> TLSFiles:
                                          encipher_only=False, decipher_only=False), critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
                            critical=False)
-            .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+            .sign(ca_key, hashes.SHA256())
         )
         _write_private(ca_key_path, ca_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -102,8 +105,8 @@ def ensure_tls(directory: Path, host: str) -> TLSFiles:
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-            ca_key.public_key()), critical=False)  # type: ignore[arg-type]
-        .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+            ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
     )
     _write_private(key_path, key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

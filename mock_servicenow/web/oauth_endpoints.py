@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, Flask, Response, current_app, request
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from mock_servicenow.domain import oauth_tokens, sso
 from mock_servicenow.domain.oauth_entities import DEFAULT_SCOPE
@@ -73,7 +74,7 @@ def _consent_page(grant: object) -> Response:
 
 
 @bp.route("/oauth_auth.do", methods=["GET", "POST"])
-def authorize() -> Response:
+def authorize() -> Response | WerkzeugResponse:
     """The authorize endpoint (servicenow-behaviour §4.2)."""
     ctx = get_ctx()
     if oauth_tokens.property_true(ctx, oauth_tokens.STATE_REQUIRED_PROPERTY, default=True) \

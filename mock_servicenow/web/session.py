@@ -16,8 +16,9 @@ import hmac
 import secrets
 from urllib.parse import urlencode
 
-from flask import Flask, Request, Response, redirect, request, session
+from flask import Flask, Request, redirect, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from mock_servicenow.domain import identity, sso_sessions
 from mock_servicenow.domain.context import Principal
@@ -76,7 +77,7 @@ def log_out() -> None:
     session.clear()
 
 
-def login_redirect(login_path: str = "/login.do") -> Response:
+def login_redirect(login_path: str = "/login.do") -> WerkzeugResponse:
     """Send the browser to the login page, coming back to the current URL afterwards."""
     back = request.full_path if request.query_string else request.path
     return redirect(f"{login_path}?{urlencode({'sysparm_goto_url': back})}")

@@ -215,10 +215,10 @@ def create_view(table: str, version: str | None = None) -> Response:
         options = replace(options, fields=(*(options.fields or ()), "sys_id"))
     record = records.create_record(ctx, table, body, input_display_value=input_display_value,
                                    options=options, web_service=True)
-    sys_id = record.pop("sys_id") if hidden else record.get("sys_id")
-    if isinstance(sys_id, dict):
-        sys_id = sys_id.get("value")
-    location = f"{_api_base(ctx)}/table/{table}/{sys_id}"
+    created_id = record.pop("sys_id") if hidden else record.get("sys_id")
+    if isinstance(created_id, dict):
+        created_id = created_id.get("value")
+    location = f"{_api_base(ctx)}/table/{table}/{created_id}"
     return _record_response(ctx, record, 201, {"Location": location})
 
 
