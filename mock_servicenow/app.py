@@ -15,13 +15,13 @@ from flask import Flask, Response, g, request
 
 from mock_servicenow import apps
 from mock_servicenow.dictionary import default_dictionary
-from mock_servicenow.domain.clock import GLIDE_FORMAT
-from mock_servicenow.domain.context import Platform
-from mock_servicenow.domain.ids import IdGenerator
-from mock_servicenow.domain.instance import Instance
-from mock_servicenow.domain.instances import InstanceRegistry
-from mock_servicenow.domain.passwords import PasswordVerifier
-from mock_servicenow.domain.scenarios import BUILTIN_ACTIONS
+from mock_servicenow.domain.identity.passwords import PasswordVerifier
+from mock_servicenow.domain.platform.clock import GLIDE_FORMAT
+from mock_servicenow.domain.platform.context import Platform
+from mock_servicenow.domain.platform.ids import IdGenerator
+from mock_servicenow.domain.platform.instance import Instance
+from mock_servicenow.domain.platform.instances import InstanceRegistry
+from mock_servicenow.domain.platform.scenarios import BUILTIN_ACTIONS
 from mock_servicenow.errors import RequestTooLarge
 from mock_servicenow.idp import directory as idp_directory
 from mock_servicenow.releases import parse_release

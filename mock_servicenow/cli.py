@@ -187,7 +187,7 @@ def scenario(args: argparse.Namespace) -> int:
 
     import httpx
 
-    from mock_servicenow.domain import scenarios
+    from mock_servicenow.domain.platform import scenarios
 
     dirs = Settings.from_env(dict(os.environ)).scenario_dirs
     if args.scenario_command == "list":

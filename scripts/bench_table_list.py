@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mock_servicenow.app import create_app  # noqa: E402
-from mock_servicenow.domain.seed import storage_row  # noqa: E402
+from mock_servicenow.domain.platform.seed import storage_row  # noqa: E402
 from mock_servicenow.settings import Settings  # noqa: E402
 from mock_servicenow.store import rows  # noqa: E402
 

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 from mock_servicenow.releases import Release
 
 if TYPE_CHECKING:
-    from mock_servicenow.domain.context import Context
-    from mock_servicenow.domain.scenarios import Action
-    from mock_servicenow.domain.seed import Installer
+    from mock_servicenow.domain.platform.context import Context
+    from mock_servicenow.domain.platform.scenarios import Action
+    from mock_servicenow.domain.platform.seed import Installer
 
 
 def installers(release: Release, seed_kind: str, *,

@@ -2,5 +2,5 @@
 
 It is another system than the instance: its own user directory, its own sign-in page, its
 own RSA signing key. It issues OpenID Connect ID tokens that the instance validates for real
-(``domain/sso.py``: signature, issuer, audience, expiry, nonce).
+(``domain/identity/sso.py``: signature, issuer, audience, expiry, nonce).
 """

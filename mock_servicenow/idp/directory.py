@@ -13,10 +13,10 @@ from typing import Any
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from mock_servicenow.domain import sso
-from mock_servicenow.domain.context import Context
-from mock_servicenow.domain.passwords import hash_password
-from mock_servicenow.domain.scenarios import ScenarioError
+from mock_servicenow.domain.identity import sso
+from mock_servicenow.domain.identity.passwords import hash_password
+from mock_servicenow.domain.platform.context import Context
+from mock_servicenow.domain.platform.scenarios import ScenarioError
 from mock_servicenow.store import identity_tables, rows
 
 _KEY_STATE = "idp.signing_key"

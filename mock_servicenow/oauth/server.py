@@ -29,9 +29,9 @@ from authlib.oauth2.rfc6749.errors import UnauthorizedClientError
 from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import Response, request
 
-from mock_servicenow.domain import identity, oauth_tokens
-from mock_servicenow.domain.context import Context, Principal
-from mock_servicenow.domain.oauth_entities import DEFAULT_SCOPE, Client, Token
+from mock_servicenow.domain.identity import oauth_tokens, users
+from mock_servicenow.domain.identity.oauth_entities import DEFAULT_SCOPE, Client, Token
+from mock_servicenow.domain.platform.context import Context, Principal
 from mock_servicenow.errors import NotAuthenticated
 
 #: The captured failure body, in its captured key order (servicenow-behaviour §4.1).
@@ -146,7 +146,7 @@ class PasswordGrant(grants.ResourceOwnerPasswordCredentialsGrant):  # type: igno
 
     def authenticate_user(self, username: str, password: str) -> Principal | None:
         try:
-            return identity.authenticate_password(_ctx(self), username, password, via="oauth")
+            return users.authenticate_password(_ctx(self), username, password, via="oauth")
         except NotAuthenticated:
             return None
 

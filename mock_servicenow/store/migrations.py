@@ -75,7 +75,7 @@ def _sessions(db: sqlite_utils.Database) -> None:
 
 @MIGRATIONS(name="0005_rate_limit_counters")
 def _rate_limit_counters(db: sqlite_utils.Database) -> None:
-    # Requests per (rule, user, hourly window); see domain/rate_limits.py.
+    # Requests per (rule, user, hourly window); see domain/platform/rate_limits.py.
     db.execute(
         """CREATE TABLE IF NOT EXISTS _rate_limit_counter (
             rule TEXT NOT NULL,

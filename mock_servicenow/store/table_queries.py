@@ -74,7 +74,7 @@ def select_page_columns(db: sqlite_utils.Database, dictionary: Dictionary, table
 
 
 #: How a column becomes its raw wire value in :func:`select_page_json` (the same rules as
-#: ``domain/display.py``'s raw converters): ``empty`` is always ``""``; ``text`` the value as
+#: ``domain/table/display.py``'s raw converters): ``empty`` is always ``""``; ``text`` the value as
 #: text, ``""`` for NULL; ``boolean`` ``"true"``/``"false"``, ``""`` for NULL; ``reference``
 #: ``{"link": <prefix><sys_id>, "value": <sys_id>}``, ``""`` when empty; ``reference_value``
 #: the plain sys_id (``sysparm_exclude_reference_link``).

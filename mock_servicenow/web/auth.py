@@ -14,8 +14,9 @@ from collections.abc import Callable
 
 from flask import g, request
 
-from mock_servicenow.domain import identity, rate_limits
-from mock_servicenow.domain.context import Principal
+from mock_servicenow.domain.identity import users
+from mock_servicenow.domain.platform import rate_limits
+from mock_servicenow.domain.platform.context import Principal
 from mock_servicenow.errors import NotAuthenticated
 from mock_servicenow.web.context import current_instance, get_ctx
 
@@ -42,7 +43,7 @@ def basic() -> Principal | None:
     except (binascii.Error, UnicodeDecodeError):
         raise not_authenticated() from None
     try:
-        return identity.authenticate_password(get_ctx(), user_name, password, via="basic")
+        return users.authenticate_password(get_ctx(), user_name, password, via="basic")
     except NotAuthenticated:
         raise not_authenticated() from None
 
@@ -96,7 +97,7 @@ def bearer() -> Principal | None:
 
     An expired, revoked or unknown token is the 401 envelope (servicenow-behaviour §4.1).
     """
-    from mock_servicenow.domain import oauth_tokens
+    from mock_servicenow.domain.identity import oauth_tokens
 
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":

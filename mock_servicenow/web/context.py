@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 from flask import current_app, g, request
 
-from mock_servicenow.domain.context import Context, Principal
+from mock_servicenow.domain.platform.context import Context, Principal
 
 if TYPE_CHECKING:
     from mock_servicenow.app import Emulator
-    from mock_servicenow.domain.instance import Instance
+    from mock_servicenow.domain.platform.instance import Instance
 
 
 def emulator() -> Emulator:

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from mock_servicenow.domain.clock import ControllableClock, parse_glide
+from mock_servicenow.domain.platform.clock import ControllableClock, parse_glide
 from mock_servicenow.errors import InvalidRequest, NotAuthorized, RecordNotFound
 from mock_servicenow.web.context import current_instance, emulator, get_db
 from mock_servicenow.web.responses import json_response

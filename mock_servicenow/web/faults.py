@@ -2,7 +2,8 @@
 
 The emulated API never knows about faults. :func:`install` adds
 
-* a ``before_request`` hook that asks :func:`mock_servicenow.domain.faults.plan_for` what to
+* a ``before_request`` hook that asks
+  :func:`mock_servicenow.domain.platform.faults.plan_for` what to
   do with the request: sleep (latency), raise the planned ``ServiceNowError`` (status,
   rate limit; rendered by the one error handler), or mark the request to be dropped;
 * :class:`DropConnection`, a WSGI middleware around the Flask app. It holds the response's
@@ -32,7 +33,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, request
 
-from mock_servicenow.domain import faults
+from mock_servicenow.domain.platform import faults
 from mock_servicenow.web import control_plane
 from mock_servicenow.web.context import get_ctx, get_db
 from mock_servicenow.web.responses import json_response

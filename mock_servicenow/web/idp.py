@@ -12,7 +12,7 @@ import secrets
 
 from flask import Blueprint, Response, request, session
 
-from mock_servicenow.domain import sso
+from mock_servicenow.domain.identity import sso
 from mock_servicenow.errors import InvalidRequest, RecordNotFound
 from mock_servicenow.idp import directory
 from mock_servicenow.web.context import base_url, get_ctx

@@ -1,8 +1,8 @@
 """``/_emulator/instances``: create, list and delete isolated instances (issue 9 item 4).
 
-Rules (host names, storage, validation) live in ``domain/instances.py``; this blueprint only
-parses, calls the registry and renders. Loopback callers only, like the rest of the control
-plane.
+Rules (host names, storage, validation) live in ``domain/platform/instances.py``; this
+blueprint only parses, calls the registry and renders. Loopback callers only, like the rest
+of the control plane.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from mock_servicenow.domain.instances import InstanceInfo
+from mock_servicenow.domain.platform.instances import InstanceInfo
 from mock_servicenow.web import control_plane
 from mock_servicenow.web.context import emulator
 from mock_servicenow.web.responses import json_response

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, redirect, request, session
 from werkzeug.wrappers import Response as BaseResponse
 
-from mock_servicenow.domain import identity, sso
+from mock_servicenow.domain.identity import sso, users
 from mock_servicenow.errors import NotAuthenticated
 from mock_servicenow.web import session as browser
 from mock_servicenow.web.context import base_url, get_ctx
@@ -47,10 +47,10 @@ def _post_login(action: str, *, side_door: bool) -> BaseResponse:
         return _login_form(action, error=CSRF_MESSAGE, side_door=side_door, status=403)
     user_name = request.form.get("user_name", "")
     try:
-        principal = identity.authenticate_password(
+        principal = users.authenticate_password(
             get_ctx(), user_name, request.form.get("user_password", ""), via="session",
             interactive=True)
-    except identity.InteractiveLoginRefused:
+    except users.InteractiveLoginRefused:
         return _login_form(action, error=sso.identity_refusal(), user_name=user_name,
                            side_door=side_door, status=403)
     except NotAuthenticated:

@@ -29,7 +29,7 @@ from mock_servicenow.apps.x_mioms_m365ticket.constants import (
     OAUTH_ENTITY_NAME,
     SCOPE,
 )
-from mock_servicenow.domain.context import Context, Principal
+from mock_servicenow.domain.platform.context import Context, Principal
 from mock_servicenow.errors import (
     InvalidRequest,
     MalformedJSON,

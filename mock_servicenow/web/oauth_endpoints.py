@@ -14,8 +14,8 @@ from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from mock_servicenow.domain import oauth_tokens, sso
-from mock_servicenow.domain.oauth_entities import DEFAULT_SCOPE
+from mock_servicenow.domain.identity import oauth_tokens, sso
+from mock_servicenow.domain.identity.oauth_entities import DEFAULT_SCOPE
 from mock_servicenow.oauth.server import ServiceNowAuthorizationServer, token_failure
 from mock_servicenow.web import session as browser
 from mock_servicenow.web.context import get_ctx

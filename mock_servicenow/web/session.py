@@ -2,7 +2,7 @@
 
 The session is Flask's signed cookie, named ``glide_session_store`` like the platform's
 (servicenow-behaviour §1.3). It holds the user's sys_id and a session id whose server-side
-record (``domain/sso_sessions.py``) must still exist: logout kills copied cookies too, and
+record (``domain/identity/sso_sessions.py``) must still exist: logout kills copied cookies too, and
 idle sessions time out by the instance clock. Every page request re-reads the user, so
 deactivating or locking a user ends their sessions at once (§6).
 
@@ -20,8 +20,8 @@ from flask import Flask, Request, redirect, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from mock_servicenow.domain import identity, sso_sessions
-from mock_servicenow.domain.context import Principal
+from mock_servicenow.domain.identity import sso_sessions, users
+from mock_servicenow.domain.platform.context import Principal
 from mock_servicenow.web.context import get_ctx
 
 _USER_KEY = "user_sys_id"
@@ -54,11 +54,11 @@ def page_user() -> Principal | None:
     if sso_sessions.session_user(ctx, session.get(_SESSION_KEY)) != sys_id:
         session.clear()
         return None
-    row = identity.get_user(ctx, sys_id)
-    if row is None or not identity.can_authenticate(row):
+    row = users.get_user(ctx, sys_id)
+    if row is None or not users.can_authenticate(row):
         session.pop(_USER_KEY, None)
         return None
-    return identity.principal_for(ctx, row, via="session")
+    return users.principal_for(ctx, row, via="session")
 
 
 def log_in(principal: Principal) -> None:

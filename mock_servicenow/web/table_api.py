@@ -1,7 +1,7 @@
 """The Table, Aggregate and Batch APIs: ``/api/now[/v1|v2]/table``, ``/api/now/stats``,
 ``/api/now/v1/batch``.
 
-Views parse the request, call one function of :mod:`mock_servicenow.domain.records` and render
+Views parse the request, call one function of :mod:`mock_servicenow.domain.table.records` and render
 (house style 9.1). What is emulated, with its source in servicenow-behaviour:
 
 * §1.1: paths, versions, GET/POST/PUT/PATCH/DELETE/HEAD, ``X-http-method-override``, 201 +
@@ -32,8 +32,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, request
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from mock_servicenow.domain import records
-from mock_servicenow.domain.context import Context
+from mock_servicenow.domain.platform.context import Context
+from mock_servicenow.domain.table import records
 from mock_servicenow.errors import MalformedJSON, RecordNotFound, UnsupportedMediaType
 from mock_servicenow.web.auth import authenticate
 from mock_servicenow.web.context import get_ctx

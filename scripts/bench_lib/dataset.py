@@ -20,9 +20,9 @@ import sqlite_utils
 from sqlite_utils.db import quote_identifier
 
 from mock_servicenow.app import build_instance
-from mock_servicenow.domain.clock import format_glide
-from mock_servicenow.domain.instance import Instance
-from mock_servicenow.domain.seed import DEMO_EPOCH, storage_row
+from mock_servicenow.domain.platform.clock import format_glide
+from mock_servicenow.domain.platform.instance import Instance
+from mock_servicenow.domain.platform.seed import DEMO_EPOCH, storage_row
 from mock_servicenow.settings import Settings
 from mock_servicenow.store import rows
 from mock_servicenow.store.migrations import sync_schema
@@ -139,7 +139,7 @@ def build(path: Path, incidents: int, *, hash_iterations: int, tickets: int = 0)
 def _register_client(instance: Instance, db: sqlite_utils.Database) -> str | None:
     """An OAuth client through the identity module's own function; ``None`` without it."""
     try:
-        from mock_servicenow.domain import oauth_tokens
+        from mock_servicenow.domain.identity import oauth_tokens
     except ImportError:
         return None
     with db.atomic():

@@ -10,9 +10,9 @@ import httpx
 from flask import Flask
 
 from mock_servicenow.dictionary.values import to_storage
-from mock_servicenow.domain import oauth_tokens
-from mock_servicenow.domain.passwords import hash_password
-from mock_servicenow.domain.seed import Seeder
+from mock_servicenow.domain.identity import oauth_tokens
+from mock_servicenow.domain.identity.passwords import hash_password
+from mock_servicenow.domain.platform.seed import Seeder
 from mock_servicenow.store import rows
 
 REDIRECT = "https://client.example.test/callback"

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 from flask import Flask
 
-from mock_servicenow.domain.context import Context
-from mock_servicenow.domain.seed import Seeder
+from mock_servicenow.domain.platform.context import Context
+from mock_servicenow.domain.platform.seed import Seeder
 
 ERROR_KEYS = {"error", "status"}
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from mock_servicenow.domain import access_policy
-from mock_servicenow.domain.access_policy import Scope
-from mock_servicenow.domain.context import Context
-from mock_servicenow.domain.seed import storage_row
+from mock_servicenow.domain.platform.context import Context
+from mock_servicenow.domain.platform.seed import storage_row
+from mock_servicenow.domain.scopes import access_policy
+from mock_servicenow.domain.scopes.access_policy import Scope
 from mock_servicenow.errors import InvalidTable
 from mock_servicenow.store import rows
 

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 
-from mock_servicenow.domain import display, records
-from mock_servicenow.domain.clock import GLIDE_FORMAT
-from mock_servicenow.domain.context import Context
-from mock_servicenow.domain.display import ReadOptions
+from mock_servicenow.domain.platform.clock import GLIDE_FORMAT
+from mock_servicenow.domain.platform.context import Context
+from mock_servicenow.domain.table import display, records
+from mock_servicenow.domain.table.display import ReadOptions
 from mock_servicenow.store import table_queries
 from tests.mock_servicenow.table_api_helpers import add_incidents, domain_context
 

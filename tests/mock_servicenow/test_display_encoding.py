@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mock_servicenow.dictionary import Field
-from mock_servicenow.domain import display, records
-from mock_servicenow.domain.context import Context, Principal
-from mock_servicenow.domain.display import ReadOptions
+from mock_servicenow.domain.platform.context import Context, Principal
+from mock_servicenow.domain.table import display, records
+from mock_servicenow.domain.table.display import ReadOptions
 from mock_servicenow.store import rows, table_queries
 from mock_servicenow.web.responses import dumps
 from tests.mock_servicenow.table_api_helpers import domain_context

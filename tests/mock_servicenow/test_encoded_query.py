@@ -13,7 +13,7 @@ import pytest
 import sqlite_utils
 
 from mock_servicenow.dictionary import default_dictionary
-from mock_servicenow.domain.encoded_query import (
+from mock_servicenow.domain.table.encoded_query import (
     Clause,
     Compiled,
     Condition,
@@ -25,7 +25,7 @@ from mock_servicenow.domain.encoded_query import (
     format_query,
     parse,
 )
-from mock_servicenow.domain.query_dates import SUPPORTED_HELPERS
+from mock_servicenow.domain.table.query_dates import SUPPORTED_HELPERS
 from mock_servicenow.store import rows
 from mock_servicenow.store.migrations import apply_migrations
 
@@ -357,7 +357,7 @@ def test_unsupported_script_or_malformed_date_term_is_ignored(query: str) -> Non
 
 
 def test_supported_helpers_are_named_in_the_module_docstring() -> None:
-    from mock_servicenow.domain import query_dates
+    from mock_servicenow.domain.table import query_dates
 
     assert query_dates.__doc__ is not None
     for helper in SUPPORTED_HELPERS:

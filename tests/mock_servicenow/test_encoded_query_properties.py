@@ -17,7 +17,7 @@ import sqlite_utils
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from mock_servicenow.domain.encoded_query import (
+from mock_servicenow.domain.table.encoded_query import (
     OPERATORS,
     Clause,
     Condition,
@@ -28,7 +28,7 @@ from mock_servicenow.domain.encoded_query import (
     format_query,
     parse,
 )
-from mock_servicenow.domain.query_dates import is_script
+from mock_servicenow.domain.table.query_dates import is_script
 from mock_servicenow.store import rows
 from tests.mock_servicenow.test_encoded_query import DICTIONARY, build_database, run
 

@@ -1,4 +1,4 @@
-"""Fault injection on the control plane (issue 8 item 5; domain/faults.py, web/faults.py).
+"""Fault injection on the control plane (issue 8 item 5; domain/platform/faults.py, web/faults.py).
 
 The Table API lives on another branch, so the control plane's own endpoints are the targets:
 ``/_emulator/info`` for failures, ``POST /_emulator/clock`` (a committed write) for

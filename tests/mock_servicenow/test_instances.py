@@ -1,4 +1,4 @@
-"""Isolated instances chosen by host name (issue 9 item 4; domain/instances.py)."""
+"""Isolated instances chosen by host name (issue 9 item 4; domain/platform/instances.py)."""
 
 from __future__ import annotations
 

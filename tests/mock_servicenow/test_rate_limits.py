@@ -7,7 +7,7 @@ import httpx
 import pytest
 from flask import Blueprint, Flask
 
-from mock_servicenow.domain.seed import storage_row
+from mock_servicenow.domain.platform.seed import storage_row
 from mock_servicenow.web.auth import authenticate, rest_api_name
 from mock_servicenow.web.responses import json_response
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from mock_servicenow.domain.context import Context, Principal
-from mock_servicenow.domain.scoped import ScopedContext, ScopeNotInstalled
+from mock_servicenow.domain.platform.context import Context, Principal
+from mock_servicenow.domain.scopes.scoped import ScopedContext, ScopeNotInstalled
 from mock_servicenow.store import rows
 
 DENIAL = ("{op} operation against 'incident' from scope 'x_mioms_m365ticket' has been refused "

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from flask import Flask
 
-from mock_servicenow.domain.seed import stable_sys_id
+from mock_servicenow.domain.platform.seed import stable_sys_id
 from tests.mock_servicenow.table_api_helpers import envelope
 
 BASE = "https://dev00000.service-now.test"

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from flask import Flask
 
-from mock_servicenow.domain.seed import stable_sys_id
+from mock_servicenow.domain.platform.seed import stable_sys_id
 from tests.mock_servicenow.table_api_helpers import client_as, envelope, set_password
 
 INC1 = stable_sys_id("incident", "1")  # caller abel.tuter

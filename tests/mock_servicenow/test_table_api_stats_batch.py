@@ -8,7 +8,7 @@ from collections import Counter
 
 import httpx
 
-from mock_servicenow.domain.seed import DEMO_INCIDENTS, stable_sys_id
+from mock_servicenow.domain.platform.seed import DEMO_INCIDENTS, stable_sys_id
 from tests.mock_servicenow.table_api_helpers import envelope
 
 

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from flask import Flask
 
-from mock_servicenow.domain import records
-from mock_servicenow.domain.context import Context
-from mock_servicenow.domain.display import ReadOptions, raw_wire_plan
+from mock_servicenow.domain.platform.context import Context
+from mock_servicenow.domain.table import records
+from mock_servicenow.domain.table.display import ReadOptions, raw_wire_plan
 from mock_servicenow.web.responses import dumps
 from tests.mock_servicenow.table_api_helpers import add_incidents, domain_context
 

@@ -19,7 +19,7 @@ import pytest
 from flask import Flask
 
 from mock_servicenow import cli as emulator_cli
-from mock_servicenow.domain import scenarios
+from mock_servicenow.domain.platform import scenarios
 from tests.scenarios.catalogue_helpers import (
     BASE,
     CHECKLIST,

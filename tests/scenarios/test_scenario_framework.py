@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from mock_servicenow.app import create_app
-from mock_servicenow.domain import scenarios
+from mock_servicenow.domain.platform import scenarios
 from mock_servicenow.settings import Settings
 
 USER_SCENARIO = """

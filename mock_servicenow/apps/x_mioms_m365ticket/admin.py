@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from mock_servicenow.dictionary.values import to_wire
-from mock_servicenow.domain.access_policy import table_policy
-from mock_servicenow.domain.context import Context
-from mock_servicenow.domain.scoped import take_write_lock
+from mock_servicenow.domain.platform.context import Context
+from mock_servicenow.domain.scopes.access_policy import table_policy
+from mock_servicenow.domain.scopes.scoped import take_write_lock
 from mock_servicenow.errors import InvalidRequest, NotAuthorized, RecordNotFound
 from mock_servicenow.store import rows
 

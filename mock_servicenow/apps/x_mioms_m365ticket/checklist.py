@@ -5,9 +5,10 @@ m365-ticketing.md §3.5 gives what is known: step 1 is "OAuth creation" and it *
 integration user, and the sibling app grants that user fixed roles. The rest is our design
 (docs/m365ticket-app.md): privilege requests on the ticket tables and a readiness check.
 
-Every step runs in one transaction through :class:`~mock_servicenow.domain.scoped.ScopedContext`,
-so a customized instance refuses it with the platform's own message (servicenow-behaviour §5)
-and the step records ``failed`` with that message; after the fix, running it again succeeds.
+Every step runs in one transaction through
+:class:`~mock_servicenow.domain.scopes.scoped.ScopedContext`, so a customized instance
+refuses it with the platform's own message (servicenow-behaviour §5) and the step records
+``failed`` with that message; after the fix, running it again succeeds.
 """
 
 from __future__ import annotations
@@ -28,12 +29,12 @@ from mock_servicenow.apps.x_mioms_m365ticket.constants import (
     SCOPE,
     SCOPE_SYS_ID,
 )
-from mock_servicenow.domain import access_policy
-from mock_servicenow.domain.clock import ControllableClock
-from mock_servicenow.domain.context import Context
-from mock_servicenow.domain.passwords import hash_password
-from mock_servicenow.domain.scenarios import Action, ScenarioError
-from mock_servicenow.domain.scoped import ScopedContext, take_write_lock
+from mock_servicenow.domain.identity.passwords import hash_password
+from mock_servicenow.domain.platform.clock import ControllableClock
+from mock_servicenow.domain.platform.context import Context
+from mock_servicenow.domain.platform.scenarios import Action, ScenarioError
+from mock_servicenow.domain.scopes import access_policy
+from mock_servicenow.domain.scopes.scoped import ScopedContext, take_write_lock
 from mock_servicenow.errors import ServiceNowError
 from mock_servicenow.store import rows
 

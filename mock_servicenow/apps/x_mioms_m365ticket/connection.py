@@ -16,8 +16,8 @@ from typing import Any
 
 from mock_servicenow.apps.x_mioms_m365ticket import checklist
 from mock_servicenow.apps.x_mioms_m365ticket.constants import CONNECTION_TABLE, SCOPE
-from mock_servicenow.domain.context import Context
-from mock_servicenow.domain.scoped import ScopedContext, take_write_lock
+from mock_servicenow.domain.platform.context import Context
+from mock_servicenow.domain.scopes.scoped import ScopedContext, take_write_lock
 from mock_servicenow.errors import InvalidRequest, ServiceNowError
 
 

@@ -25,10 +25,10 @@ from mock_servicenow.apps.x_mioms_m365ticket.constants import (
     SCOPE,
     SCOPE_SYS_ID,
 )
-from mock_servicenow.domain import access_policy
-from mock_servicenow.domain.context import Context
-from mock_servicenow.domain.scoped import ScopedContext
-from mock_servicenow.domain.seed import Installer, stable_sys_id, storage_row
+from mock_servicenow.domain.platform.context import Context
+from mock_servicenow.domain.platform.seed import Installer, stable_sys_id, storage_row
+from mock_servicenow.domain.scopes import access_policy
+from mock_servicenow.domain.scopes.scoped import ScopedContext
 from mock_servicenow.errors import ServiceNowError
 from mock_servicenow.releases import Release, UnknownRelease, parse_release
 from mock_servicenow.store import rows

@@ -11,7 +11,7 @@ from flask import Flask
 
 from mock_servicenow.app import create_app
 from mock_servicenow.apps.x_mioms_m365ticket import install
-from mock_servicenow.domain.context import ADMIN_SYS_ID, Context
+from mock_servicenow.domain.platform.context import ADMIN_SYS_ID, Context
 from mock_servicenow.pytest_plugin import IN_PROCESS_BASE_URL
 from mock_servicenow.settings import Settings
 from mock_servicenow.store import rows
@@ -65,7 +65,7 @@ def browser_session(app: Flask, sys_id: str = ADMIN_SYS_ID):  # type: ignore[no-
     """A Flask test client logged in (session cookie) as the user ``sys_id``."""
     from flask import session
 
-    from mock_servicenow.domain import identity
+    from mock_servicenow.domain.identity import users
     from mock_servicenow.web import session as browser
     from mock_servicenow.web.context import get_ctx
 
@@ -73,7 +73,7 @@ def browser_session(app: Flask, sys_id: str = ADMIN_SYS_ID):  # type: ignore[no-
     # A real server-side session, as /login.do would open (demo users have no password).
     with app.test_request_context("/"):
         ctx = get_ctx()
-        browser.log_in(identity.principal_for(ctx, identity.get_user(ctx, sys_id), via="session"))
+        browser.log_in(users.principal_for(ctx, users.get_user(ctx, sys_id), via="session"))
         values = dict(session)
     with test_client.session_transaction() as cookie:
         cookie.update(values)

@@ -12,7 +12,7 @@ from mock_servicenow.apps.x_mioms_m365ticket.constants import (
     OAUTH_ENTITY_NAME,
     REDIRECT_URL,
 )
-from mock_servicenow.domain import identity
+from mock_servicenow.domain.identity import users
 from mock_servicenow.store import rows
 from tests.apps.x_mioms_m365ticket.conftest import (
     API,
@@ -58,12 +58,12 @@ def test_checklist_end_to_end_on_a_default_instance(fresh_app: Flask,
     assert entity["type"] == "client" and entity["active"] == 1
     assert len(entity["client_id"]) == 32 and int(entity["client_id"], 16) >= 0
     assert entity["client_secret"] and entity["redirect_url"] == REDIRECT_URL
-    user = identity.find_user(ctx, "m365_integration")
+    user = users.find_user(ctx, "m365_integration")
     assert user is not None and user["name"] == "Microsoft 365 Integration"
     assert user["web_service_access_only"] == 0  # it must authorize in a browser
-    assert identity.role_names(ctx, user["sys_id"]) == frozenset(INTEGRATION_ROLES)
+    assert users.role_names(ctx, user["sys_id"]) == frozenset(INTEGRATION_ROLES)
     # The integration user logs in interactively with the configured password.
-    identity.authenticate_password(ctx, "m365_integration", "integration", via="session",
+    users.authenticate_password(ctx, "m365_integration", "integration", via="session",
                                    interactive=True)
     privileges = {(p["target_name"], p["operation"], p["status"]) for p in rows.find_by(
         ctx.db, ctx.dictionary, "sys_scope_privilege", target_name="incident")}
@@ -201,7 +201,7 @@ def test_a_missing_privilege_is_requested_under_enforcing_tracking(
 def test_the_integration_user_must_be_interactive(snow_app: Flask,
                                                   snow_admin: httpx.Client) -> None:
     ctx = system_ctx(snow_app)
-    user = identity.find_user(ctx, "m365_integration")
+    user = users.find_user(ctx, "m365_integration")
     assert user is not None
     with ctx.db.atomic():
         rows.update(ctx.db, ctx.dictionary, "sys_user", user["sys_id"],
@@ -215,14 +215,14 @@ def test_a_deleted_integration_user_is_recreated_by_rerunning(snow_app: Flask,
                                                               snow_admin: httpx.Client) -> None:
     """integration-user-missing: re-run the checklist, then validate in Users."""
     ctx = system_ctx(snow_app)
-    user = identity.find_user(ctx, "m365_integration")
+    user = users.find_user(ctx, "m365_integration")
     assert user is not None
     with ctx.db.atomic():
         rows.delete(ctx.db, ctx.dictionary, "sys_user", user["sys_id"])
     assert _run(snow_admin, "readiness")["state"] == "failed"
     for step in ("integration_user", "roles", "readiness"):
         assert _run(snow_admin, step)["state"] == "complete"
-    assert identity.find_user(ctx, "m365_integration") is not None
+    assert users.find_user(ctx, "m365_integration") is not None
     ctx.db.close()
 
 

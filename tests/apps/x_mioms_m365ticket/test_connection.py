@@ -82,7 +82,7 @@ def test_connection_needs_the_app_role(snow_app: Flask) -> None:
         assert anonymous.get(f"{API}/connection").status_code == 401
     ctx = system_ctx(snow_app)
     with ctx.db.atomic():  # give abel.tuter a password: he has no app role
-        from mock_servicenow.domain.passwords import hash_password
+        from mock_servicenow.domain.identity.passwords import hash_password
         abel = rows.find_by(ctx.db, ctx.dictionary, "sys_user", user_name="abel.tuter")[0]
         rows.update(ctx.db, ctx.dictionary, "sys_user", abel["sys_id"],
                     {"user_password": hash_password("abel", iterations=1000)})

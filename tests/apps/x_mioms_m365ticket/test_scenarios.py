@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mock_servicenow.app import create_app
-from mock_servicenow.domain.scenarios import ScenarioError
+from mock_servicenow.domain.platform.scenarios import ScenarioError
 from mock_servicenow.settings import Settings
 from tests.apps.x_mioms_m365ticket.conftest import API, POLICY_DENIAL, client
 

@@ -3,7 +3,7 @@
 What the platform does (servicenow-behaviour §1.5, §5, §6, §10 items 2, 9, 10):
 
 * REST access to a table is also gated by ``sys_db_object.ws_access``; that check lives in
-  :func:`mock_servicenow.domain.records.check_table`, since it reads the row per request.
+  :func:`mock_servicenow.domain.table.records.check_table`, since it reads the row per request.
 * The application-access "Can read/create/..." flags do not apply to REST (§5).
 * ACLs by role: ``admin`` passes everything; other rules are a small table below, modelled on
   the out-of-box ACLs of the tables the emulator knows (``itil`` works tasks, ``user_admin``
@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mock_servicenow.domain.context import Context, Principal
+from mock_servicenow.domain.platform.context import Context, Principal
 from mock_servicenow.errors import OperationFailed, RecordNotFound
 
 #: Who passes an operation on a table: any of these roles (``*`` = any authenticated user).

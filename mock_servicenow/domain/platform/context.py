@@ -13,9 +13,9 @@ from typing import Any
 import sqlite_utils
 
 from mock_servicenow.dictionary import Dictionary
-from mock_servicenow.domain.clock import Clock, format_glide
-from mock_servicenow.domain.ids import IdGenerator
-from mock_servicenow.domain.passwords import PasswordVerifier
+from mock_servicenow.domain.identity.passwords import PasswordVerifier
+from mock_servicenow.domain.platform.clock import Clock, format_glide
+from mock_servicenow.domain.platform.ids import IdGenerator
 from mock_servicenow.releases import Release
 
 #: The well-known admin sys_id present on every instance (servicenow-behaviour §1.4).

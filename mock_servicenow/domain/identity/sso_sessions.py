@@ -13,9 +13,9 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from mock_servicenow.domain import oauth_tokens
-from mock_servicenow.domain.clock import format_glide, parse_glide
-from mock_servicenow.domain.context import Context
+from mock_servicenow.domain.identity import oauth_tokens
+from mock_servicenow.domain.platform.clock import format_glide, parse_glide
+from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.store import identity_tables
 
 TIMEOUT_PROPERTY = "glide.ui.session_timeout"

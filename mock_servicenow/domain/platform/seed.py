@@ -19,9 +19,9 @@ from typing import Any
 
 from mock_servicenow.dictionary import Dictionary
 from mock_servicenow.dictionary.values import to_storage
-from mock_servicenow.domain.clock import format_glide
-from mock_servicenow.domain.context import ADMIN_SYS_ID, Context
-from mock_servicenow.domain.passwords import hash_password
+from mock_servicenow.domain.identity.passwords import hash_password
+from mock_servicenow.domain.platform.clock import format_glide
+from mock_servicenow.domain.platform.context import ADMIN_SYS_ID, Context
 from mock_servicenow.store import rows
 
 #: An app installer: called with the context after the platform seed (see ``apps/``).

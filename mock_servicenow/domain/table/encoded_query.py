@@ -46,8 +46,8 @@ from sqlite_utils.db import quote_identifier
 
 from mock_servicenow.dictionary import Dictionary, Field
 from mock_servicenow.dictionary.values import InvalidValue, to_storage
-from mock_servicenow.domain import query_dates
-from mock_servicenow.domain.query_dates import UnsupportedScript
+from mock_servicenow.domain.table import query_dates
+from mock_servicenow.domain.table.query_dates import UnsupportedScript
 
 # --------------------------------------------------------------------------------------- AST
 

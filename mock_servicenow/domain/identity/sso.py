@@ -15,9 +15,9 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
-from mock_servicenow.domain import identity, oauth_tokens
-from mock_servicenow.domain.context import Context, Principal
-from mock_servicenow.domain.seed import storage_row
+from mock_servicenow.domain.identity import oauth_tokens, users
+from mock_servicenow.domain.platform.context import Context, Principal
+from mock_servicenow.domain.platform.seed import storage_row
 from mock_servicenow.store import identity_tables, rows
 
 MULTISSO_PROPERTY = "glide.authenticate.multisso.enabled"
@@ -94,12 +94,12 @@ def map_user(ctx: Context, idp: dict[str, Any], claims: dict[str, Any]) -> Princ
                          f"{'that email' if field == 'email' else 'that user ID'} exists on "
                          "this instance. Ask an administrator to create the user, or log in "
                          "with a local account.")
-    row = identity.get_user(ctx, found)
-    if row is None or not identity.can_authenticate(row):
+    row = users.get_user(ctx, found)
+    if row is None or not users.can_authenticate(row):
         raise SsoRefused(f"User {value} is not active or is locked out on this instance.")
     if row.get("web_service_access_only"):
         raise SsoRefused(identity_refusal())
-    return identity.principal_for(ctx, row, via="session")
+    return users.principal_for(ctx, row, via="session")
 
 
 def identity_refusal() -> str:

@@ -32,16 +32,16 @@ from typing import Any
 import yaml
 
 from mock_servicenow.dictionary.values import InvalidValue, to_storage
-from mock_servicenow.domain.clock import ControllableClock, parse_glide
-from mock_servicenow.domain.context import Context
-from mock_servicenow.domain.passwords import hash_password
-from mock_servicenow.domain.seed import storage_row
+from mock_servicenow.domain.identity.passwords import hash_password
+from mock_servicenow.domain.platform.clock import ControllableClock, parse_glide
+from mock_servicenow.domain.platform.context import Context
+from mock_servicenow.domain.platform.seed import storage_row
 from mock_servicenow.errors import InvalidRequest, RecordNotFound
 from mock_servicenow.releases import UnknownRelease, parse_release
 from mock_servicenow.store import rows
 
 #: The package's own catalogue.
-BUILTIN_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+BUILTIN_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 #: An action: receives the context, its arguments and the clock (to change time).
 Action = Callable[[Context, Mapping[str, Any], ControllableClock], None]

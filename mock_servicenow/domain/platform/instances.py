@@ -38,8 +38,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from mock_servicenow.domain.ids import IdGenerator
-from mock_servicenow.domain.instance import Instance
+from mock_servicenow.domain.platform.ids import IdGenerator
+from mock_servicenow.domain.platform.instance import Instance
 from mock_servicenow.errors import InvalidRequest, ServiceNowError
 from mock_servicenow.store import rows
 from mock_servicenow.store.db import DatabaseLocation

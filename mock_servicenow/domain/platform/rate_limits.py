@@ -12,7 +12,7 @@ over the limit through; the emulator counts exactly (documented difference).
 
 from __future__ import annotations
 
-from mock_servicenow.domain.context import Context, Principal
+from mock_servicenow.domain.platform.context import Context, Principal
 from mock_servicenow.errors import RateLimited
 from mock_servicenow.store import rate_limit_store
 

@@ -1,7 +1,7 @@
 """OAuth models for authlib: clients, issued tokens and authorization codes as dataclasses.
 
 authlib's server needs objects implementing its mixins (house style F3); these are built from
-``oauth_entity`` / ``oauth_credential`` rows by :mod:`mock_servicenow.domain.oauth_tokens`.
+``oauth_entity`` / ``oauth_credential`` rows by :mod:`mock_servicenow.domain.identity.oauth_tokens`.
 Time checks use the instance clock (``now``), never ``time.time()``, so the control plane's
 ``/_emulator/clock`` drives expiry (servicenow-behaviour §4.3 lifespans).
 """
@@ -15,7 +15,7 @@ from datetime import datetime
 
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
 
-from mock_servicenow.domain.passwords import PasswordVerifier
+from mock_servicenow.domain.identity.passwords import PasswordVerifier
 
 #: Scope of every OAuth entity unless the request names one (servicenow-behaviour §4.3).
 DEFAULT_SCOPE = "useraccount"

@@ -17,17 +17,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mock_servicenow.dictionary.values import to_wire
-from mock_servicenow.domain import identity
-from mock_servicenow.domain.clock import format_glide, parse_glide
-from mock_servicenow.domain.context import Context, Principal
-from mock_servicenow.domain.oauth_entities import (
+from mock_servicenow.domain.identity import users
+from mock_servicenow.domain.identity.oauth_entities import (
     DEFAULT_SCOPE,
     AuthorizationCode,
     Client,
     Token,
 )
-from mock_servicenow.domain.passwords import hash_password
-from mock_servicenow.domain.seed import storage_row
+from mock_servicenow.domain.identity.passwords import hash_password
+from mock_servicenow.domain.platform.clock import format_glide, parse_glide
+from mock_servicenow.domain.platform.context import Context, Principal
+from mock_servicenow.domain.platform.seed import storage_row
 from mock_servicenow.errors import NotAuthenticated
 from mock_servicenow.store import identity_tables, rows
 
@@ -266,10 +266,10 @@ def user_of(ctx: Context, user_sys_id: str | None, *, via: str) -> Principal | N
     """The principal of a token's user when that user may still authenticate (§4.1, §6)."""
     if not user_sys_id:
         return None
-    row = identity.get_user(ctx, user_sys_id)
-    if row is None or not identity.can_authenticate(row):
+    row = users.get_user(ctx, user_sys_id)
+    if row is None or not users.can_authenticate(row):
         return None
-    return identity.principal_for(ctx, row, via=via)
+    return users.principal_for(ctx, row, via=via)
 
 
 def bearer_principal(ctx: Context, value: str) -> Principal:

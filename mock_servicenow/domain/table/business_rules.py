@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mock_servicenow.domain.context import Context
+from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.errors import OperationFailed
 from mock_servicenow.store import rows
 

@@ -3,7 +3,7 @@
 The public API other parts build on (the plugin's scoped context, the connector's tickets, the
 benchmark). Every function takes the :class:`Context` first, runs one use case in one
 ``db.atomic()`` (house style 9.4) and raises :class:`~mock_servicenow.errors.ServiceNowError`
-subclasses. Records come back as wire dictionaries (:mod:`mock_servicenow.domain.display`).
+subclasses. Records come back as wire dictionaries (:mod:`mock_servicenow.domain.table.display`).
 
 Sources (servicenow-behaviour): §1.1 methods and write semantics (unknown body fields are
 ignored, ``""`` clears a field, ``sys_*`` fields are not writable); §1.2 query parameters
@@ -27,10 +27,11 @@ from typing import Any, TypeVar
 
 from mock_servicenow.dictionary import Dictionary, Field
 from mock_servicenow.dictionary.values import InvalidValue, to_storage, to_wire
-from mock_servicenow.domain import acl, business_rules
-from mock_servicenow.domain.clock import GLIDE_FORMAT, format_glide
-from mock_servicenow.domain.context import Context
-from mock_servicenow.domain.display import (
+from mock_servicenow.domain.identity.passwords import hash_password
+from mock_servicenow.domain.platform.clock import GLIDE_FORMAT, format_glide
+from mock_servicenow.domain.platform.context import Context
+from mock_servicenow.domain.table import acl, business_rules
+from mock_servicenow.domain.table.display import (
     PASSWORD_TYPES,
     ReadOptions,
     encode_page,
@@ -39,8 +40,7 @@ from mock_servicenow.domain.display import (
     render_records,
     user_zone,
 )
-from mock_servicenow.domain.encoded_query import Condition, Query, compile_query, parse
-from mock_servicenow.domain.passwords import hash_password
+from mock_servicenow.domain.table.encoded_query import Condition, Query, compile_query, parse
 from mock_servicenow.errors import (
     InsufficientRights,
     InvalidTable,

@@ -29,7 +29,7 @@ application access form:
 
 These checks govern other scopes' *server scripts* only: REST requests and global or admin
 sessions are not subject to them (servicenow-behaviour §5, "CRUD Can flags govern other
-scopes' server scripts only"). The scoped execution context (``domain/scoped.py``) is the
+scopes' server scripts only"). The scoped execution context (``domain/scopes/scoped.py``) is the
 only caller.
 """
 
@@ -38,8 +38,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mock_servicenow.domain.context import Context
-from mock_servicenow.domain.seed import storage_row
+from mock_servicenow.domain.platform.context import Context
+from mock_servicenow.domain.platform.seed import storage_row
 from mock_servicenow.errors import InvalidTable
 from mock_servicenow.store import rows
 

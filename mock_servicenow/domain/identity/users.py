@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mock_servicenow.domain.context import Context, Principal
+from mock_servicenow.domain.platform.context import Context, Principal
 from mock_servicenow.errors import NotAuthenticated
 from mock_servicenow.store import identity_tables
 

@@ -1,14 +1,14 @@
 """The scoped execution context: app code reading and writing tables like a scoped script.
 
 A scoped app's server script uses GlideRecord; every operation passes the cross-scope check
-(``domain/access_policy.py``). A refusal behaves as on the platform (servicenow-behaviour §5,
+(``domain/scopes/access_policy.py``). A refusal behaves as on the platform (servicenow-behaviour §5,
 §10 item 9): **no exception** for the script. A query finds no rows, an insert returns no
 sys_id, an update or delete reports ``False``; the message is what ``getLastErrorMessage()``
 returns (:attr:`ScopedContext.last_error_message`) and is written to ``syslog`` (level Error,
 the source scope as ``sys_scope``) where the admin sees it.
 
 Reads and writes use the store directly (``store.rows`` with ``domain.seed.storage_row``),
-with ``sys_*`` stamps from the context's clock and user; the Table API's ``domain/records.py``
+with ``sys_*`` stamps from the context's clock and user; the Table API's ``domain/table/records.py``
 may replace these helpers later without changing this interface.
 
 Values passed in are *wire* values (strings, as a script would set them); rows returned are
@@ -21,10 +21,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from mock_servicenow.dictionary.values import to_storage
-from mock_servicenow.domain import access_policy
-from mock_servicenow.domain.access_policy import Scope
-from mock_servicenow.domain.context import Context
-from mock_servicenow.domain.seed import storage_row
+from mock_servicenow.domain.platform.context import Context
+from mock_servicenow.domain.platform.seed import storage_row
+from mock_servicenow.domain.scopes import access_policy
+from mock_servicenow.domain.scopes.access_policy import Scope
 from mock_servicenow.errors import ServiceNowError
 from mock_servicenow.store import rows
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import sqlite_utils
 
-from mock_servicenow.domain import scenarios
-from mock_servicenow.domain.clock import ControllableClock
-from mock_servicenow.domain.context import SYSTEM, Context, Platform
-from mock_servicenow.domain.scenarios import BUILTIN_ACTIONS, Action, Scenario
-from mock_servicenow.domain.seed import Installer, seed_instance
+from mock_servicenow.domain.platform import scenarios
+from mock_servicenow.domain.platform.clock import ControllableClock
+from mock_servicenow.domain.platform.context import SYSTEM, Context, Platform
+from mock_servicenow.domain.platform.scenarios import BUILTIN_ACTIONS, Action, Scenario
+from mock_servicenow.domain.platform.seed import Installer, seed_instance
 from mock_servicenow.store import rows
 from mock_servicenow.store.db import (
     DatabaseLocation,
@@ -120,7 +120,7 @@ class Instance:
 
     def _after_copy(self, db: sqlite_utils.Database) -> None:
         """Hook run after every template copy (creation and reset); instances created by
-        name (``domain/instances.py``) write their own name into the copied properties."""
+        name (``domain/platform/instances.py``) write their own name into the copied properties."""
 
     def reset(self, db: sqlite_utils.Database) -> float:
         """Back to the seeded state; returns the seconds it took (``/_emulator/reset``).

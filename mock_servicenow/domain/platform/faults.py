@@ -35,8 +35,8 @@ from typing import Any
 
 import sqlite_utils
 
-from mock_servicenow.domain.context import Context
-from mock_servicenow.domain.ids import IdGenerator
+from mock_servicenow.domain.platform.context import Context
+from mock_servicenow.domain.platform.ids import IdGenerator
 from mock_servicenow.errors import (
     InvalidRequest,
     NotAuthenticated,

@@ -36,8 +36,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mock_servicenow.dictionary import Dictionary, Field
 from mock_servicenow.dictionary.values import to_wire
-from mock_servicenow.domain.clock import GLIDE_FORMAT
-from mock_servicenow.domain.context import Context
+from mock_servicenow.domain.platform.clock import GLIDE_FORMAT
+from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.store import table_queries
 
 #: The time zone of a fresh PDI, used when the user has none (the ``time_zone`` choice label).

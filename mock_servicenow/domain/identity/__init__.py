@@ -1,0 +1,1 @@
+"""Users, passwords, OAuth entities and tokens, multi-provider SSO and sessions."""

@@ -1,0 +1,1 @@
+"""Scoped applications and cross-scope access policies."""
