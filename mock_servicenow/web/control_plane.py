@@ -14,13 +14,31 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, request
+from werkzeug.routing import PathConverter
 
-from mock_servicenow.domain.platform.clock import ControllableClock, parse_glide
+from mock_servicenow.domain.platform.clock import (
+    ClockOutOfRange,
+    ControllableClock,
+    parse_glide,
+)
 from mock_servicenow.errors import InvalidRequest, NotAuthorized, RecordNotFound
 from mock_servicenow.web.context import current_instance, emulator, get_db
+from mock_servicenow.web.json_body import parse_json
 from mock_servicenow.web.responses import json_response
 
 bp = Blueprint("control_plane", __name__, url_prefix="/_emulator")
+
+
+class AnyText(PathConverter):
+    """A path parameter taking any text, slashes and newlines included, so that every
+    value reaches the view and gets the documented answer (werkzeug's ``path`` stops at a
+    newline, and no route then matches: an undocumented 400)."""
+
+    regex = r"[\s\S]+"
+    part_isolating = False  # werkzeug infers True from a regex without "/"
+
+
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("any_text", AnyText))
 
 
 @bp.before_request
@@ -37,10 +55,13 @@ def loopback_only() -> None:
 
 
 def json_body() -> dict[str, Any]:
-    """The request's JSON object (empty when there is no body); 400 when it is not JSON."""
-    if not request.get_data():
+    """The request's JSON object (empty when there is no body): 400 ``Exception while reading
+    request`` when the body cannot be read (``web.json_body``), 400 ``Invalid request body``
+    when it is JSON but not an object."""
+    raw = request.get_data()
+    if not raw:
         return {}
-    body = request.get_json(silent=True)
+    body = parse_json(raw)
     if not isinstance(body, dict):
         raise InvalidRequest("The body must be a JSON object", message="Invalid request body")
     return body
@@ -125,7 +146,11 @@ def clock() -> Response:
             current.reset()
 
     # One write transaction: concurrent advances from several workers all count.
-    return json_response(instance.update_clock(db, change).describe())
+    try:
+        updated = instance.update_clock(db, change)
+    except ClockOutOfRange as exc:
+        raise InvalidRequest(str(exc), message="Invalid clock action") from None
+    return json_response(updated.describe())
 
 
 #: The OpenAPI documents, kept at the project root (``contracts/``) as the shared truth.
@@ -143,10 +168,11 @@ def contracts() -> Response:
     ]})
 
 
-@bp.get("/contracts/<name>")
+@bp.get("/contracts/<any_text:name>")
 def contract(name: str) -> Response:
-    """One contract document, as YAML."""
+    """One contract document, as YAML; any other name (slashes included: the route takes a
+    path, so ``a%2Fb`` is the documented 404 rather than a routing 400) is a 404."""
     path = CONTRACTS_DIR / name
-    if not _CONTRACT_NAME.match(name) or not path.is_file():
+    if not _CONTRACT_NAME.fullmatch(name) or not path.is_file():
         raise RecordNotFound(f"no contract named {name!r}", message="No such contract")
     return Response(path.read_bytes(), content_type="application/yaml")

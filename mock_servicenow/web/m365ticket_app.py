@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from typing import Any
 
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
@@ -32,7 +31,6 @@ from mock_servicenow.apps.x_mioms_m365ticket.constants import (
 from mock_servicenow.domain.platform.context import Context, Principal
 from mock_servicenow.errors import (
     InvalidRequest,
-    MalformedJSON,
     NotAuthorized,
     RecordNotFound,
     RequestedURINotFound,
@@ -41,6 +39,7 @@ from mock_servicenow.errors import (
 )
 from mock_servicenow.web.auth import authenticate
 from mock_servicenow.web.context import emulator, get_ctx
+from mock_servicenow.web.json_body import parse_json
 from mock_servicenow.web.responses import json_response
 from mock_servicenow.web.session import login_redirect, page_user
 
@@ -72,10 +71,7 @@ def _json_object() -> dict[str, Any]:
     mimetype = request.mimetype or "application/json"
     if mimetype != "application/json":
         raise UnsupportedMediaType()
-    try:
-        body = json.loads(raw.decode("utf-8")) if raw.strip() else None
-    except (UnicodeDecodeError, ValueError):
-        raise MalformedJSON() from None
+    body = parse_json(raw) if raw.strip() else None
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object", message="Bad Request")
     return body

@@ -50,6 +50,9 @@ from mock_servicenow.store import faults as store
 ACTIONS = ("status", "latency", "rate_limit", "drop_after_commit")
 METHODS = ("*", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
+#: SQLite's largest rowid: rule ids are rowids.
+_MAX_ROWID = 2**63 - 1
+
 #: The longest latency a rule may ask for (a typo should not hang a CI job for hours).
 MAX_LATENCY_SECONDS = 300.0
 
@@ -228,7 +231,10 @@ def list_rules(ctx: Context) -> list[FaultRule]:
 
 
 def remove_rule(ctx: Context, rule_id: int) -> None:
-    """Delete one rule (404 envelope when there is none)."""
+    """Delete one rule (404 envelope when there is none, also for an id no rule can have:
+    SQLite's rowids are 64-bit, so a larger one names nothing rather than overflowing)."""
+    if not 0 < rule_id <= _MAX_ROWID:
+        raise FaultRuleNotFound()
     with ctx.db.atomic():
         if not store.delete_rule(ctx.db, rule_id):
             raise FaultRuleNotFound()

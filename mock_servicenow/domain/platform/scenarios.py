@@ -236,12 +236,15 @@ def _property(ctx: Context, args: Mapping[str, Any], clock: ControllableClock) -
 
 
 def _clock(ctx: Context, args: Mapping[str, Any], clock: ControllableClock) -> None:
-    if "advance" in args:
-        clock.advance(float(args["advance"]))
-    elif "freeze" in args:
-        clock.freeze(parse_glide(str(args["freeze"])) if args["freeze"] else None)
-    else:
-        raise ScenarioError("clock needs 'advance' or 'freeze'")
+    try:
+        if "advance" in args:
+            clock.advance(float(args["advance"]))
+        elif "freeze" in args:
+            clock.freeze(parse_glide(str(args["freeze"])) if args["freeze"] else None)
+        else:
+            raise ScenarioError("clock needs 'advance' or 'freeze'")
+    except (ValueError, TypeError, OverflowError) as exc:  # ClockOutOfRange too
+        raise ScenarioError(f"clock: {exc}") from None
 
 
 def _release(ctx: Context, args: Mapping[str, Any], clock: ControllableClock) -> None:
