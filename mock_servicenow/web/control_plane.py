@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, request
+from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import PathConverter
 
 from mock_servicenow.domain.platform.clock import (
@@ -38,7 +39,9 @@ class AnyText(PathConverter):
     part_isolating = False  # werkzeug infers True from a regex without "/"
 
 
-bp.record_once(lambda state: state.app.url_map.converters.setdefault("any_text", AnyText))
+@bp.record_once
+def _register_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters.setdefault("any_text", AnyText)
 
 
 @bp.before_request

@@ -76,6 +76,8 @@ class Context:
     user: Principal = field(default_factory=lambda: SYSTEM)
     base_url: str = "http://127.0.0.1:8080"
     api_version: str | None = None
+    #: Per use case: the user's read scope per table (``domain.table.acl.read_scope``).
+    acl_cache: dict[object, object] = field(default_factory=dict, repr=False)
 
     @property
     def dictionary(self) -> Dictionary:

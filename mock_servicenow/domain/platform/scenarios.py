@@ -168,10 +168,11 @@ def _storage(ctx: Context, table: str, values: Mapping[str, Any]) -> dict[str, A
 
 
 def _hash_passwords(ctx: Context, table: str, values: dict[str, Any]) -> dict[str, Any]:
-    """Password fields are stored hashed, as a Table API write stores them (§6)."""
+    """Password fields (client secrets too) are stored hashed, as a Table API write stores
+    them (§6)."""
     fields = ctx.dictionary.fields(table)
     for key, value in values.items():
-        if fields[key].type == "password" and value:
+        if fields[key].type in ("password", "password2") and value:
             values[key] = hash_password(str(value),
                                         iterations=ctx.platform.password_hash_iterations)
     return values

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mock_servicenow.domain.identity import oauth_tokens
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.errors import OperationFailed
 from mock_servicenow.store import rows
@@ -124,10 +125,12 @@ def before_update(ctx: Context, table: str, previous: Mapping[str, Any],
 def _oauth_entity_rules(ctx: Context, row: dict[str, Any]) -> None:
     """Application Registry defaults on insert: ``client_id`` is a generated 32-hex value
     (read-only: a value sent by the caller is ignored), ``client_secret`` is generated when
-    left blank (servicenow-behaviour §4.3)."""
+    left blank (servicenow-behaviour §4.3), and stored hashed like any secret
+    (``oauth_tokens``)."""
     row["client_id"] = ctx.platform.ids.client_id()
     if not row.get("client_secret"):
-        row["client_secret"] = ctx.platform.ids.client_secret()
+        row["client_secret"] = oauth_tokens.stored_client_secret(
+            ctx, oauth_tokens.derived_client_secret(ctx, str(row["sys_id"])))
 
 
 def _apply_rules(ctx: Context, table: str, row: dict[str, Any],
