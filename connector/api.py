@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 from authlib.common.security import generate_token
 
+from . import network
 from .auth import (
     REVOKE_PATH,
     InstanceAuth,
@@ -452,8 +453,13 @@ class Connector:
               files: Sequence[Path | str] = ()) -> Ticket:
         """Create (or find) the change request or incident for an action.
 
-        Idempotent: the action's correlation id is looked up first (in both tables); a lost
-        create answer is resolved by the same lookup before anything is sent again.
+        One action, one ticket, whatever the timing: the action's correlation id is looked up
+        first (in both tables), and the create carries a sys_id derived from that correlation
+        id (:func:`~connector.mapping.ticket_sys_id`). The instance refuses a second record
+        with a taken sys_id, so when a create's answer is lost (a timeout while a slow
+        instance is still working, a dropped connection after commit, a 502/504) the
+        connector asks for that sys_id and, while it is not there, sends the same create
+        again: the first request can commit late, never twice.
         """
         if ticket_type not in TABLES:
             raise InvalidInput(f"ticket type {ticket_type!r} is not one of: change, incident")
@@ -482,17 +488,54 @@ class Connector:
             existing = self._lookup(api, task.correlation_id, table)
             if existing is not None:
                 return self._track(existing[0], existing[1], created=False)
+            found, created = self._create_once(api, table, payload)
+        return self._track(found[0], found[1], created=created)
+
+    def _create_once(self, api: ServiceNowClient, table: str, payload: dict[str, str]
+                     ) -> tuple[tuple[str, dict[str, Any]], bool]:
+        """POST the ticket under its fixed sys_id until the instance has it: ``((table,
+        record), created)``. ``created`` is False when another run made it meanwhile."""
+        sys_id = payload["sys_id"]
+        attempts = max(1, self.settings.retry.attempts)
+        lost: ConnectorError | None = None
+        for attempt in range(attempts):
             try:
-                record = api.create_record(table, payload)
+                return (table, api.create_record(table, payload)), True
+            except PermissionDenied as exc:
+                if not _is_duplicate_key(exc):
+                    raise
+                # The sys_id is taken: an earlier attempt of ours committed late (created),
+                # or another run created this action's ticket first.
+                found = self._by_sys_id(api, sys_id, table)
+                if found is None:
+                    raise
+                return found, attempt > 0
             except (TransportError, ServiceNowAPIError) as exc:
                 if isinstance(exc, ServiceNowAPIError) and exc.status not in (500, 502, 504):
                     raise
-                # The answer was lost: did the instance create it? Ask, do not re-POST blindly.
-                found = self._lookup(api, task.correlation_id, table)
-                if found is not None:
-                    return self._track(found[0], found[1], created=True)
-                record = api.create_record(table, payload)
-        return self._track(table, record, created=True)
+                lost = exc
+            # The answer was lost: is the ticket there? If not, the same create again is
+            # harmless (the sys_id cannot be used twice), so it is sent again.
+            found = self._by_sys_id(api, sys_id, table)
+            if found is not None:
+                return found, True
+        assert lost is not None
+        raise lost
+
+    def _by_sys_id(self, api: ServiceNowClient, sys_id: str,
+                   target: str) -> tuple[str, dict[str, Any]] | None:
+        """The ticket with this sys_id, in the target table then the other one (a table closed
+        to this user is skipped, as in :meth:`_lookup`)."""
+        for table in (target, *(t for t in TABLES.values() if t != target)):
+            try:
+                row = api.find_one(table, f"sys_id={sys_id}", fields=TICKET_FIELDS)
+            except PermissionDenied:
+                if table == target:
+                    raise
+                continue
+            if row is not None:
+                return table, row
+        return None
 
     def _lookup(self, api: ServiceNowClient, correlation: str,
                 target: str) -> tuple[str, dict[str, Any]] | None:
@@ -662,7 +705,7 @@ class Connector:
         try:
             response = http.send(request)
         except httpx.TransportError as exc:
-            raise TransportError(f"revocation request failed ({type(exc).__name__})") from exc
+            raise TransportError(network.describe(exc)) from exc
         if response.status_code >= 400:
             raise AuthenticationError(f"the instance refused the revocation "
                                       f"(HTTP {response.status_code})")
@@ -677,6 +720,11 @@ def _tracked(table: str, row: dict[str, Any]) -> TrackedTicket:
         state=value_of(row.get("state")), priority=value_of(row.get("priority")),
         due_date=value_of(row.get("due_date")),
         sys_updated_on=value_of(row.get("sys_updated_on")))
+
+
+def _is_duplicate_key(error: ServiceNowAPIError) -> bool:
+    """A create refused because its sys_id is taken (servicenow-behaviour §1.5 pattern)."""
+    return "Unique Key violation" in f"{error.message} {error.detail or ''}"
 
 
 def _require(**values: str) -> None:

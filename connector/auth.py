@@ -21,6 +21,7 @@ import httpx
 from authlib.oauth2.rfc6749 import parameters
 from authlib.oauth2.rfc6749.wrappers import OAuth2Token
 
+from . import network
 from .errors import AuthenticationError, ReauthorizationRequired, TransportError
 from .retry import IDEMPOTENT
 from .store import Credentials
@@ -182,5 +183,5 @@ def send_token_request(http: httpx.Client, request: httpx.Request, grant_type: s
     try:
         response = http.send(request)
     except httpx.TransportError as exc:
-        raise TransportError(f"could not reach the token endpoint: {type(exc).__name__}") from exc
+        raise TransportError(network.describe(exc)) from exc
     return parse_token_response(response, grant_type, clock)

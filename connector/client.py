@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from . import network
 from .errors import (
     BadRequest,
     NotAuthenticated,
@@ -110,9 +111,7 @@ class ServiceNowClient:
             response = self.http.request(method, path, params=params, json=json,
                                          headers=headers)
         except httpx.TransportError as exc:
-            raise TransportError(
-                f"{method} {path}: the instance could not be reached or the answer was lost "
-                f"({type(exc).__name__})") from exc
+            raise TransportError(network.describe(exc)) from exc
         if response.status_code >= 400:
             raise error_from_response(response)
         return response

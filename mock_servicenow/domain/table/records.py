@@ -447,10 +447,13 @@ def _create(ctx: Context, table: str, body: Mapping[str, Any], *, input_display_
     row = dict(_stored_defaults(ctx.dictionary, table))
     row.update(values)
     with write_transaction(ctx.db):
+        # A caller may choose the new record's sys_id (32 hex). One already taken is refused
+        # by the database's primary key, as on the platform ("Duplicate entry ... for key
+        # 'PRIMARY'", KB0748828), never silently replaced: a client that repeats an insert
+        # under the same sys_id can rely on it to never make a second record (issue 15).
         requested = body.get("sys_id")
         sys_id = (requested if isinstance(requested, str) and _SYS_ID.match(requested)
-                  and rows.get(ctx.db, ctx.dictionary, ctx.dictionary.root(table), requested)
-                  is None else ctx.platform.ids.sys_id())
+                  else ctx.platform.ids.sys_id())
         row["sys_id"] = sys_id
         if ctx.dictionary.is_extended(table):
             row["sys_class_name"] = table
