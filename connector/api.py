@@ -34,6 +34,7 @@ from .client import ServiceNowClient, hint_for, value_of
 from .errors import (
     AuthenticationError,
     ConnectorError,
+    InstanceUnavailable,
     InvalidInput,
     NotConnected,
     NotProvisioned,
@@ -188,10 +189,13 @@ class SyncResult:
     pulled: int
     changed: int
     tickets: int
+    #: Tracked tickets the instance no longer has (deleted, or the instance was reset).
+    removed: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form (``--json``)."""
-        return {"pulled": self.pulled, "changed": self.changed, "tickets": self.tickets}
+        return {"pulled": self.pulled, "changed": self.changed, "removed": self.removed,
+                "tickets": self.tickets}
 
 
 @dataclass(frozen=True)
@@ -251,7 +255,8 @@ class Connector:
     def _http(self, instance_url: str, ca_bundle: str | None,
               auth: httpx.Auth | None = None) -> Iterator[httpx.Client]:
         inner, owned = self._inner_transport(ca_bundle)
-        transport = RetryTransport(inner, self.settings.retry, sleep=self._sleep, rng=self._rng)
+        transport = RetryTransport(inner, self.settings.retry, sleep=self._sleep, rng=self._rng,
+                                   clock=self._clock)
         client = httpx.Client(base_url=instance_url, transport=transport, auth=auth,
                               timeout=self.settings.timeout)
         try:
@@ -409,6 +414,8 @@ class Connector:
                            hint=exc.hint or hint_for(exc.status, exc.message, exc.detail))
         except TransportError as exc:
             return replace(base, problem="instance unreachable", hint=str(exc))
+        except InstanceUnavailable as exc:
+            return replace(base, problem=str(exc), hint=exc.hint)
         provisioned = connection.get("status") == "connected"
         state = self.store.load_state()  # the auth flow may have changed it
         if state.provisioned != provisioned or state.reauthorization_required:
@@ -584,39 +591,71 @@ class Connector:
         return [self._ticket(t, state) for t in rows]
 
     def sync(self, progress: Progress | None = None) -> SyncResult:
-        """Pull changes to the connector's tickets since the last sync.
+        """Pull changes to the connector's tickets since the last sync, and forget tickets the
+        instance no longer has.
 
         Per table: ``correlation_idSTARTSWITHm365ss:^sys_updated_on>=<watermark>
         ^ORDERBYsys_updated_on^ORDERBYsys_id``, paged. ``>=`` re-reads the rows of the
         watermark's second (updates within one second would otherwise be missed); re-reading
-        is harmless.
+        is harmless. Deletions leave no row to pull: a first (full) sync sees what is gone
+        directly; an incremental one asks for the number of the connector's tickets left in
+        the table (one request, ``X-Total-Count``) and, when it is smaller than what is
+        tracked, pulls the whole table again.
         """
         state = self.store.load_state()
-        pulled = changed = 0
+        pulled = changed = removed = 0
         with self._api() as api:
             for table in TABLES.values():
                 watermark = state.watermarks.get(table, "")
-                query = f"correlation_idSTARTSWITH{CORRELATION_PREFIX}"
-                if watermark:
-                    query += f"^sys_updated_on>={watermark}"
-                query += "^ORDERBYsys_updated_on^ORDERBYsys_id"
-                done = 0
-                for row, total in api.iter_records(table, query=query, fields=TICKET_FIELDS,
-                                                   page_size=self.settings.page_size):
-                    tracked = _tracked(table, row)
-                    before = state.tickets.get(tracked.sys_id)
-                    if before != tracked:
-                        changed += 1
-                    state.tickets[tracked.sys_id] = tracked
-                    if tracked.sys_updated_on > state.watermarks.get(table, ""):
-                        state.watermarks[table] = tracked.sys_updated_on
-                    done += 1
-                    pulled += 1
-                    if progress is not None:
-                        progress(done, total)
+                seen, changes = self._pull(api, state, table, watermark, progress)
+                pulled += len(seen)
+                changed += changes
+                tracked = {key for key, t in state.tickets.items() if t.table == table}
+                if watermark and len(tracked) > self._count_tickets(api, table):
+                    # Something is gone (deleted, or the instance was reset and its clock
+                    # with it): pull the table whole and keep exactly what is there.
+                    state.watermarks.pop(table, None)
+                    seen, changes = self._pull(api, state, table, "", progress)
+                    pulled += len(seen)
+                    changed += changes
+                    watermark = ""
+                if not watermark:
+                    for key in tracked - seen:
+                        del state.tickets[key]
+                        removed += 1
                 # Saved per table so an interrupted sync keeps what it already pulled.
                 self.store.save_state(state)
-        return SyncResult(pulled=pulled, changed=changed, tickets=len(state.tickets))
+        return SyncResult(pulled=pulled, changed=changed, tickets=len(state.tickets),
+                          removed=removed)
+
+    def _pull(self, api: ServiceNowClient, state: ConnectorState, table: str, watermark: str,
+              progress: Progress | None) -> tuple[set[str], int]:
+        """Pull the connector's tickets of ``table`` updated since ``watermark`` (all of them
+        without one) into ``state``: ``(sys_ids seen, how many changed)``."""
+        query = f"correlation_idSTARTSWITH{CORRELATION_PREFIX}"
+        if watermark:
+            query += f"^sys_updated_on>={watermark}"
+        query += "^ORDERBYsys_updated_on^ORDERBYsys_id"
+        seen: set[str] = set()
+        changed = 0
+        for row, total in api.iter_records(table, query=query, fields=TICKET_FIELDS,
+                                           page_size=self.settings.page_size):
+            tracked = _tracked(table, row)
+            if state.tickets.get(tracked.sys_id) != tracked:
+                changed += 1
+            state.tickets[tracked.sys_id] = tracked
+            if tracked.sys_updated_on > state.watermarks.get(table, ""):
+                state.watermarks[table] = tracked.sys_updated_on
+            seen.add(tracked.sys_id)
+            if progress is not None:
+                progress(len(seen), total)
+        return seen, changed
+
+    def _count_tickets(self, api: ServiceNowClient, table: str) -> int:
+        """How many of the connector's tickets ``table`` holds (``X-Total-Count``)."""
+        page = api.list_records(table, query=f"correlation_idSTARTSWITH{CORRELATION_PREFIX}",
+                                fields="sys_id", limit=1)
+        return page.total if page.total is not None else len(page.rows)
 
     def cards(self) -> list[Card]:
         """Change-management and incident-management counts by state (one request per card)."""
@@ -654,6 +693,14 @@ class Connector:
             raise InvalidInput("a state name must have 1 to 40 characters")
         table = TABLES[ticket_type]
         state = self.store.load_state()
+        # The table's states: the out-of-box model (servicenow-behaviour §7.3, §7.4) and any
+        # value the instance gave the connector's tickets (a customized state model).
+        known = dict(DEFAULT_STATE_NAMES[table])
+        known.update({t.state: t.state for t in state.tickets.values()
+                      if t.table == table and t.state and t.state not in known})
+        if value.strip() not in known:
+            listed = ", ".join(f"{v} {label}" for v, label in known.items())
+            raise InvalidInput(f"{table} has no state {value.strip()}; its states are {listed}")
         state.state_names.setdefault(table, {})[value.strip()] = clean
         self.store.save_state(state)
         return dict(state.state_names[table])

@@ -51,6 +51,11 @@ def parse_token_response(response: httpx.Response, grant_type: str, clock: Clock
 
     ``expires_at`` is computed from the injected clock (authlib would use ``time.time``).
     """
+    page = network.instance_page(response)
+    if page is not None:
+        # Not a refusal of the grant: the instance is asleep or down (a refresh token that
+        # meets a hibernating instance stays good).
+        raise page
     data: Any = None
     if response.status_code == 200:
         try:

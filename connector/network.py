@@ -13,6 +13,12 @@ import ssl
 
 import httpx
 
+from .errors import InstanceUnavailable
+
+#: The title of a sleeping developer instance's page (servicenow-behaviour §1.1).
+HIBERNATING_MARK = "Instance Hibernating page"
+DEVELOPER_SITE = "https://developer.servicenow.com"
+
 
 def _origin(exc: httpx.TransportError) -> tuple[str, str, int | None, float | None]:
     """``(origin, host, port, read timeout)`` of the failed request, as far as known."""
@@ -68,3 +74,21 @@ def describe(exc: httpx.TransportError) -> str:
     if isinstance(exc, httpx.ConnectError):
         return f"cannot connect to {origin}"
     return f"the request to {origin} failed ({type(exc).__name__})"
+
+
+def instance_page(response: httpx.Response) -> InstanceUnavailable | None:
+    """The error for an answer that is the whole instance's page rather than the API's:
+    hibernating (200 + ``Instance Hibernating page``), or unavailable (503 + HTML, an upgrade
+    or a restart); ``None`` for anything else."""
+    if "html" not in response.headers.get("content-type", "").lower():
+        return None
+    text = response.text[:20_000]
+    if HIBERNATING_MARK in text:
+        return InstanceUnavailable(
+            "the instance is hibernating",
+            hint=f"wake it up: sign in at {DEVELOPER_SITE} and start the instance, then retry")
+    if response.status_code == 503:
+        return InstanceUnavailable(
+            "the instance is unavailable (HTTP 503): it is being upgraded or restarted",
+            hint="retry in a few minutes")
+    return None
