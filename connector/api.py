@@ -531,22 +531,17 @@ class Connector:
 
     def _by_sys_id(self, api: ServiceNowClient, sys_id: str,
                    target: str) -> tuple[str, dict[str, Any]] | None:
-        """The ticket with this sys_id, in the target table then the other one (a table closed
-        to this user is skipped, as in :meth:`_lookup`)."""
-        for table in (target, *(t for t in TABLES.values() if t != target)):
-            try:
-                row = api.find_one(table, f"sys_id={sys_id}", fields=TICKET_FIELDS)
-            except PermissionDenied:
-                if table == target:
-                    raise
-                continue
-            if row is not None:
-                return table, row
-        return None
+        """The ticket with this sys_id, in the target table then the other one."""
+        return self._find(api, f"sys_id={sys_id}", target)
 
     def _lookup(self, api: ServiceNowClient, correlation: str,
                 target: str) -> tuple[str, dict[str, Any]] | None:
-        """The ticket already made for this action: in the target table, then in the other.
+        """The ticket already made for this action, by its correlation id."""
+        return self._find(api, f"correlation_id={correlation}^ORDERBYsys_created_on", target)
+
+    def _find(self, api: ServiceNowClient, query: str,
+              target: str) -> tuple[str, dict[str, Any]] | None:
+        """The first ticket matching ``query``: in the target table, then in the other.
 
         The target table's answer decides (its errors propagate). The other table is asked too,
         so an action shared as a change is not shared again as an incident; when that table is
@@ -556,8 +551,7 @@ class Connector:
         others = [t for t in TABLES.values() if t != target]
         for table in (target, *others):
             try:
-                row = api.find_one(table, f"correlation_id={correlation}^ORDERBYsys_created_on",
-                                   fields=TICKET_FIELDS)
+                row = api.find_one(table, query, fields=TICKET_FIELDS)
             except PermissionDenied:
                 if table == target:
                     raise

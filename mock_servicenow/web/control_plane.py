@@ -130,7 +130,12 @@ def clock() -> Response:
         raise InvalidRequest("action must be one of freeze, advance, unfreeze, reset",
                              message="Invalid clock action")
     try:
-        at = parse_glide(str(body["at"])) if action == "freeze" and body.get("at") else None
+        given = body.get("at") if action == "freeze" else None
+        if given is not None and not isinstance(given, str):
+            raise TypeError("at must be a date-time string")
+        at = parse_glide(given) if given is not None else None  # "" is not a date-time
+        if action == "advance" and isinstance(body["seconds"], bool):
+            raise TypeError("seconds must be a number")
         seconds = float(body["seconds"]) if action == "advance" else 0.0
         if not math.isfinite(seconds) or abs(seconds) > 100 * 365 * 86400:
             raise ValueError("seconds out of range")

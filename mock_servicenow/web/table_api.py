@@ -35,7 +35,12 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.domain.table import records
-from mock_servicenow.errors import MalformedJSON, RecordNotFound, UnsupportedMediaType
+from mock_servicenow.errors import (
+    InvalidRequest,
+    MalformedJSON,
+    RecordNotFound,
+    UnsupportedMediaType,
+)
 from mock_servicenow.web.auth import authenticate
 from mock_servicenow.web.context import get_ctx
 from mock_servicenow.web.json_body import parse_json
@@ -370,11 +375,23 @@ def batch_view() -> Response:
     ``unserviced_requests``.
     """
     authenticate()
-    payload = _body()
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise MalformedJSON()  # a batch is its body: none is an unreadable request
+    if request.mimetype and request.mimetype not in _JSON_TYPES:
+        raise UnsupportedMediaType()
+    payload = parse_json(raw)
+    if not isinstance(payload, dict):
+        # Unlike a Table API write (first record of an array, §1.1), a batch is one object.
+        raise InvalidRequest("A batch request is a JSON object with rest_requests",
+                             message="Exception while reading request")
     serviced: list[dict[str, Any]] = []
     unserviced: list[Any] = []
-    items = payload.get("rest_requests")
-    for item in items if isinstance(items, list) else []:
+    items = payload.get("rest_requests", [])
+    if not isinstance(items, list):
+        raise InvalidRequest("rest_requests must be an array of requests",
+                             message="Exception while reading request")
+    for item in items or []:
         if not isinstance(item, dict):
             continue
         request_id = _echoed_id(item.get("id"))
