@@ -182,5 +182,7 @@ def contract(name: str) -> Response:
     path, so ``a%2Fb`` is the documented 404 rather than a routing 400) is a 404."""
     path = CONTRACTS_DIR / name
     if not _CONTRACT_NAME.fullmatch(name) or not path.is_file():
-        raise RecordNotFound(f"no contract named {name!r}", message="No such contract")
+        # The name is not echoed: it is the caller's text (path tricks, control characters).
+        raise RecordNotFound("No contract has this name; GET /_emulator/contracts lists them",
+                             message="No such contract")
     return Response(path.read_bytes(), content_type="application/yaml")
