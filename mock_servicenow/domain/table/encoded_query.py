@@ -296,11 +296,12 @@ def _resolve(dictionary: Dictionary, table: str, path: str) -> _Path | None:
             return None
         if position == len(names) - 1:
             return _Path(tuple(hops), fld, quote_identifier(fld.name))
-        if fld.type != "reference" or fld.reference not in dictionary:
+        target = fld.reference
+        if fld.type != "reference" or target is None or target not in dictionary:
             return None
-        hops.append((quote_identifier(fld.name), quote_identifier(dictionary.root(fld.reference)),
+        hops.append((quote_identifier(fld.name), quote_identifier(dictionary.root(target)),
                      quote_identifier(fld.reference_key)))
-        current = fld.reference
+        current = target
     return None
 
 

@@ -310,11 +310,12 @@ def _from_display(ctx: Context, fld: Field, value: str) -> str:
         for choice in fld.choices:
             if choice.label == value:
                 return choice.value
-    if (fld.type == "reference" and fld.reference in ctx.dictionary and value
+    target = fld.reference
+    if (fld.type == "reference" and target is not None and target in ctx.dictionary and value
             and not (fld.reference_key == "sys_id" and _SYS_ID.match(value))):
-        display = ctx.dictionary.display_field(fld.reference)
+        display = ctx.dictionary.display_field(target)
         if display is not None and display != fld.reference_key:
-            found = rows.find_by(ctx.db, ctx.dictionary, fld.reference, **{display: value})
+            found = rows.find_by(ctx.db, ctx.dictionary, target, **{display: value})
             if found:
                 return str(found[0][fld.reference_key])
     return value
