@@ -114,7 +114,7 @@ def _see(page: Any, ui: Ui, shot: str = "") -> None:
     ui.sources.append(page.content())
     if SCREENSHOTS and shot:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SCREENSHOTS) / f"ui-{shot}.png"))
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"connector-ui-{shot}.png"))
 
 
 def _text(page: Any, selector: str) -> str:

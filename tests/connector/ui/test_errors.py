@@ -68,11 +68,12 @@ def test_not_provisioned(harness: Harness) -> None:
 def test_reauthorization_required(harness: Harness) -> None:
     _connected(harness)
     harness.qa.apply("expired-refresh-token")
+    # The pages see it first (the home page's status), then the CLI and the tickets page.
+    home = harness.ui.get("/")
+    assert home.element("status-summary") == pages_symptom("expired-refresh-token")
     cli = harness.qa.cli("sync")
     assert cli.code == 1
     _same_words(cli.err, harness.ui.get("/tickets?type=change").problems)
-    home = harness.ui.get("/")
-    assert home.element("status-summary") == pages_symptom("expired-refresh-token")
 
 
 def test_cross_scope_denial(harness: Harness) -> None:
