@@ -195,21 +195,30 @@ def count_matching(db: sqlite_utils.Database, dictionary: Dictionary, table: str
 
 
 def columns_by_ids(db: sqlite_utils.Database, dictionary: Dictionary, table: str,
-                   sys_ids: Iterable[str], columns: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """``{sys_id: {column: value}}`` for the given rows of ``table`` (one query per 900 ids)."""
+                   sys_ids: Iterable[str], columns: Sequence[str], *,
+                   key: str = "sys_id") -> dict[str, dict[str, Any]]:
+    """``{key value: {column: value}}`` for the rows of ``table`` whose ``key`` column (the
+    sys_id, or a reference's ``reference_key``) is one of ``sys_ids`` (one query per 900);
+    empty for a table the dictionary does not serve."""
+    if table not in dictionary:
+        return {}
     physical = dictionary.physical_fields(dictionary.root(table))
-    wanted = [c for c in dict.fromkeys(["sys_id", *columns]) if c in physical]
+    if key not in physical:
+        return {}
+    wanted = [c for c in dict.fromkeys([key, *columns]) if c in physical]
     ids = sorted({i for i in sys_ids if i})
     found: dict[str, dict[str, Any]] = {}
     root = quote_identifier(dictionary.root(table))
     select = ", ".join(quote_identifier(c) for c in wanted)
+    where, params = _qualified_class_filter(dictionary, table, root)
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
         marks = ", ".join("?" for _ in chunk)
-        cursor = db.execute(f"SELECT {select} FROM {root} WHERE sys_id IN ({marks})", chunk)
+        cursor = db.execute(f"SELECT {select} FROM {root} WHERE ({where}) AND "
+                            f"{quote_identifier(key)} IN ({marks})", [*params, *chunk])
         for row in cursor.fetchall():
             record = dict(zip(wanted, row, strict=True))
-            found[str(record["sys_id"])] = record
+            found.setdefault(str(record[key]), record)
     return found
 
 

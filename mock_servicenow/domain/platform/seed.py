@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mock_servicenow.dictionary import Dictionary
-from mock_servicenow.dictionary.values import to_storage
+from mock_servicenow.dictionary.values import script_default, to_storage
 from mock_servicenow.domain.identity.passwords import hash_password
 from mock_servicenow.domain.platform.clock import format_glide
 from mock_servicenow.domain.platform.context import ADMIN_SYS_ID, Context
@@ -184,7 +184,7 @@ def storage_row(dictionary: Dictionary, table: str, values: Mapping[str, Any], *
             continue
         if name in values:
             row[name] = to_storage(fld, values[name])
-        elif fld.default is not None:
+        elif fld.default is not None and script_default(fld.default) is None:
             row[name] = to_storage(fld, fld.default)
     row.setdefault("sys_created_on", stamp)
     row.setdefault("sys_updated_on", stamp)
