@@ -77,8 +77,8 @@ def test_reauthorization_required(harness: Harness) -> None:
 
 
 def test_cross_scope_denial(harness: Harness) -> None:
-    _connected(harness, provisioned=False)
     harness.qa.apply("oauth-entity-scope-denied")
+    assert harness.connect_in_browser().has("connected")  # the OAuth flow itself still works
     cli = harness.qa.cli("authorize")
     assert "cross-scope access policy" in cli.err
     page = harness.ui.post("/ticketProvisioning")
@@ -150,3 +150,19 @@ def test_not_connected_pages_say_what_the_cli_says(harness: Harness, path: str) 
         assert page.has("connect-card")
     else:
         _same_words(cli.err, page.problems)
+
+
+def test_every_pages_symptom_in_the_catalogue_is_checked_against_the_pages() -> None:
+    """A scenario file that says what the Microsoft 365 pages show is checked here or in the
+    Chromium tests: the catalogue cannot claim a symptom nobody looked at."""
+    from pathlib import Path
+
+    here = Path(__file__).read_text()
+    browser = (Path(__file__).parents[2] / "browser" / "test_ui_pages.py").read_text()
+    with_pages = {name for name, s in scenarios.catalogue().items()
+                  if "microsoft_365_pages" in s.symptom}
+    assert {"not-provisioned", "personal-credentials", "sso-enabled"} <= with_pages
+    for name in with_pages:
+        entry = scenarios.catalogue()[name].symptom["microsoft_365_pages"]
+        assert entry.get("surface") and entry.get("text"), name
+        assert f'pages_symptom("{name}"' in here or f'_pages_symptom("{name}")' in browser, name

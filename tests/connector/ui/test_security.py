@@ -128,7 +128,7 @@ def test_the_access_log_masks_codes_and_tokens() -> None:
     assert redact("/") == "/"
 
 
-FIELDS = ("instance", "client_id", "client_secret", "action_id", "type", "priority", "name",
+FIELDS = ("instance", "client_id", "action_id", "type", "priority", "name",
           "description", "due", "category", "new_value", "new_name", "name_1", "name_-5")
 
 
@@ -153,7 +153,10 @@ def test_odd_form_input_never_breaks_a_page(harness: Harness) -> None:
                                                              "http://[::1", "-5", "data"])),
                                   max_size=8))
     def check(path: str, fields: dict[str, str]) -> None:
-        response = ui.post_raw(path, {**fields, "csrf_token": token})
+        # A client secret of its own: the run-wide secret scan takes what a successful connect
+        # form sent for a secret, and generated text ("DLPEnabled") would match every page.
+        response = ui.post_raw(path, {**fields, "client_secret": "Fuzz-secret-93f1",
+                                      "csrf_token": token})
         body = response.get_data(as_text=True)
         assert response.status_code < 500, (path, fields, body[-600:])
         assert "Traceback" not in body
