@@ -259,11 +259,6 @@ class StateName:
     default: str
     custom: str | None
 
-    @property
-    def shown(self) -> str:
-        """What the cards show."""
-        return self.custom or self.default
-
 
 Progress = Callable[[int, int | None], None]
 
