@@ -39,7 +39,8 @@ _COLUMN_KEYS = {
 }
 _IGNORED_COLUMN_KEYS = frozenset({"active", "source", "comment"})
 _TABLE_KEYS = frozenset({"name", "label", "extends", "extensible", "display", "number", "scope",
-                         "access", "acl", "indexes", "source", "comment", "columns"})
+                         "access", "acl", "indexes", "source", "comment", "columns",
+                         "partition"})
 
 
 def data_files() -> tuple[Path, ...]:
@@ -134,7 +135,24 @@ def _parents_first(definitions: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return ordered
 
 
+#: ``(element, id(column), base) -> (column, field)``: a dictionary rebuilt after a custom
+#: field shares most column definitions with the out-of-box one, and their fields too.
+_FIELDS: dict[tuple[str, int, Field | None], tuple[Mapping[str, Any], Field]] = {}
+
+
 def _field(element: str, column: Mapping[str, Any], base: Field | None) -> Field:
+    key = (element, id(column), base)
+    known = _FIELDS.get(key)
+    if known is not None and known[0] is column:
+        return known[1]
+    built = _new_field(element, column, base)
+    if len(_FIELDS) > 50_000:
+        _FIELDS.clear()
+    _FIELDS[key] = (column, built)
+    return built
+
+
+def _new_field(element: str, column: Mapping[str, Any], base: Field | None) -> Field:
     unknown = set(column) - set(_COLUMN_KEYS) - _IGNORED_COLUMN_KEYS
     if unknown:
         raise ValueError(f"unknown keys {sorted(unknown)}")
@@ -185,5 +203,6 @@ def _table(definition: Mapping[str, Any], fields: tuple[Field, ...]) -> Table:
         display=definition.get("display") or None,
         acl=None if acl is None else TableAcl(**{key: tuple(value) for key, value in acl.items()}),
         source=definition.get("source", ""),
+        partition=bool(definition.get("partition", False)),
     )
 

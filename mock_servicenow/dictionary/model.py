@@ -173,6 +173,7 @@ class Table:
     number_digits: int = 7
     acl: TableAcl | None = None
     source: str = ""
+    partition: bool = False
 
 
 @dataclass(frozen=True)
@@ -191,9 +192,9 @@ class TableAcl:
 def system_fields() -> tuple[Field, ...]:
     return (
         Field("sys_id", "GUID", "Sys ID", max_length=32, read_only=True),
-        Field("sys_created_on", "glide_date_time", "Created", read_only=True, indexed=True),
+        Field("sys_created_on", "glide_date_time", "Created", read_only=True),
         Field("sys_created_by", "string", "Created by", read_only=True),
-        Field("sys_updated_on", "glide_date_time", "Updated", read_only=True, indexed=True),
+        Field("sys_updated_on", "glide_date_time", "Updated", read_only=True),
         Field("sys_updated_by", "string", "Updated by", read_only=True),
         Field("sys_mod_count", "integer", "Updates", read_only=True, default="0"),
     )
@@ -226,9 +227,13 @@ class Dictionary:
                         f"table {table.name} extends unknown table {table.super_class}"
                     )
                 self._children[table.super_class].append(table.name)
-        # Roots whose physical table holds several classes, told apart by sys_class_name.
+        # Tops of hierarchies whose rows say their class (sys_class_name).
         self._classed = frozenset(name for name, table in own.items() if table.super_class is None
                                   and (table.extensible or self._children[name]))
+        # Tables whose children are stored apart (``partition``, dictionary/data/README.md).
+        self._partitioned = frozenset(name for name, table in own.items() if table.partition)
+        self._stored_classes: dict[str, tuple[str, ...]] = {}
+        self._parts: dict[str, tuple[str, ...]] = {}
         for name in own:
             self._fields[name] = self._resolve_fields(name)
         # A reference may name a table the emulator does not serve (the SDK's definitions
@@ -283,12 +288,42 @@ class Dictionary:
             current = self._tables[current].super_class
 
     def root(self, name: str) -> str:
-        """The root of ``name``'s hierarchy: the physical SQLite table that stores its rows."""
+        """The physical SQLite table that stores the rows of class ``name``: the top of its
+        hierarchy, or the child of a ``partition`` table it descends from (``sys_dictionary``
+        rows have a table of their own, ``incident`` rows live in ``task``)."""
         root = self._roots.get(name)
         if root is None:
             # Memoized: the dictionary is immutable and this runs several times per request.
-            root = self._roots[name] = list(self.ancestry(name))[-1]
+            current = name
+            parent = self._tables[current].super_class
+            while parent is not None and parent not in self._partitioned:
+                current = parent
+                parent = self._tables[current].super_class
+            root = self._roots[name] = current
         return root
+
+    def stored_classes(self, root: str) -> tuple[str, ...]:
+        """The tables whose rows the physical table ``root`` holds."""
+        known = self._stored_classes.get(root)
+        if known is None:
+            known = self._stored_classes[root] = tuple(
+                name for name in self.descendants(root) if self.root(name) == root)
+        return known
+
+    def parts(self, name: str) -> tuple[str, ...]:
+        """The physical tables holding the rows of ``name`` and its descendants: one, except
+        for a ``partition`` table (``sys_metadata``: its own and each child's)."""
+        known = self._parts.get(name)
+        if known is None:
+            known = self._parts[name] = tuple(dict.fromkeys(
+                self.root(table) for table in self.descendants(name)))
+        return known
+
+    def read_source(self, name: str) -> str:
+        """What to read ``name``'s rows from: its physical table, or for a table stored in
+        several parts the view ``_union_<name>`` over them (``store/migrations.py``)."""
+        parts = self.parts(name)
+        return parts[0] if len(parts) == 1 else f"_union_{name}"
 
     def descendants(self, name: str) -> tuple[str, ...]:
         """``name`` and every table extending it, directly or not (``task`` -> all tasks)."""
@@ -302,9 +337,14 @@ class Dictionary:
         return self._descendants[name]
 
     def is_extended(self, name: str) -> bool:
-        """True when the table's physical table holds a hierarchy (its root is extensible or
-        extended), rows told apart by ``sys_class_name``."""
-        return self.root(name) in self._classed
+        """True when the rows of ``name`` are told apart from others in what they are read
+        from by ``sys_class_name`` (their physical table holds a hierarchy, or they are read
+        through a union of several)."""
+        root = self.root(name)
+        if len(self.parts(name)) > 1:
+            return True
+        return "sys_class_name" in self._fields[root] and (
+            len(self.stored_classes(root)) > 1 or self._tables[root].extensible)
 
     def display_field(self, name: str) -> str | None:
         """The field a reference to ``name`` displays (servicenow-behaviour §1.4): the
@@ -326,7 +366,11 @@ class Dictionary:
 
     def roots(self) -> tuple[str, ...]:
         """Tables that own a physical SQLite table."""
-        return tuple(t.name for t in self._tables.values() if t.super_class is None)
+        return tuple(name for name in self._tables if self.root(name) == name)
+
+    def unions(self) -> tuple[str, ...]:
+        """Tables read through a union of several physical tables (``read_source``)."""
+        return tuple(name for name in self._tables if len(self.parts(name)) > 1)
 
     def physical_fields(self, root: str) -> Mapping[str, Field]:
         """Every stored column of a root's physical table: the union over its hierarchy.
@@ -337,12 +381,34 @@ class Dictionary:
         if known is not None:
             return known
         columns: dict[str, Field] = {}
-        for name in self.descendants(root):
+        for name in self.stored_classes(root):
             for fld in self._fields[name].values():
                 if fld.is_stored and fld.name not in columns:
                     columns[fld.name] = fld
         self._physical[root] = types.MappingProxyType(columns)
         return self._physical[root]
+
+    def physical_indexes(self, root: str) -> tuple[tuple[str, bool, str | None], ...]:
+        """``(column, indexed, unique owner)`` of the root's stored columns that some table of
+        the hierarchy flags ``indexed`` or ``unique``. The unique owner is the table whose
+        values must be unique (its classes only, when the physical table holds others:
+        ``sys_db_object.name`` is unique, ``sys_dictionary.name`` in the same physical table
+        is not)."""
+        found: dict[str, tuple[bool, str | None]] = {}
+        chain = [name for name in self.ancestry(root)][1:]  # a partition's inherited flags
+        for name in (*reversed(chain), *self.stored_classes(root)):
+            for fld in self._tables[name].fields:
+                if not fld.is_stored or not (fld.indexed or fld.unique):
+                    continue
+                indexed, owner = found.get(fld.name, (False, None))
+                found[fld.name] = (indexed or fld.indexed,
+                                   owner or (name if fld.unique else None))
+        for fld in system_fields():
+            if fld.indexed and fld.name not in found:
+                found[fld.name] = (True, None)
+        if self.is_extended(root):
+            found.setdefault("sys_class_name", (True, None))
+        return tuple((name, indexed, owner) for name, (indexed, owner) in found.items())
 
     def physical_column_types(self, root: str) -> Mapping[str, str]:
         """The declared SQLite type of each stored column of a root's physical table:
@@ -353,7 +419,7 @@ class Dictionary:
         if known is not None:
             return known
         kinds: dict[str, set[str]] = {}
-        for name in self.descendants(root):
+        for name in self.stored_classes(root):
             for fld in self._fields[name].values():
                 if fld.column_type is not None:
                     kinds.setdefault(fld.name, set()).add(fld.column_type)

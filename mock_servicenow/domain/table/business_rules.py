@@ -20,7 +20,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mock_servicenow.dictionary import Dictionary
+from mock_servicenow.dictionary.records import VERSIONED_TABLES
 from mock_servicenow.dictionary.values import script_default
+from mock_servicenow.domain.platform import schema
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.errors import OperationFailed
 from mock_servicenow.store import rows
@@ -133,6 +135,8 @@ def before_insert(ctx: Context, table: str, row: dict[str, Any]) -> None:
                 row[name] = value
     assign_number(ctx, table, row)
     _apply_rules(ctx, table, row, previous=None)
+    if table in VERSIONED_TABLES:
+        schema.before_dictionary_write(ctx, table, row, None)
 
 
 def before_update(ctx: Context, table: str, previous: Mapping[str, Any],
@@ -141,9 +145,18 @@ def before_update(ctx: Context, table: str, previous: Mapping[str, Any],
     if _is(ctx, table, "change_request"):
         check_change_transition(previous, row)
     _apply_rules(ctx, table, row, previous=previous)
+    if table in VERSIONED_TABLES:
+        schema.before_dictionary_write(ctx, table, row, previous)
     row["sys_updated_on"] = ctx.now_glide()
     row["sys_updated_by"] = ctx.user.user_name
     row["sys_mod_count"] = int(previous.get("sys_mod_count") or 0) + 1
+
+
+def after_write(ctx: Context, table: str, row: Mapping[str, Any], operation: str) -> None:
+    """Rules after an ``insert``, ``update`` or ``delete``, in the same transaction: a
+    dictionary record changes the schema at once (``domain/platform/schema.py``)."""
+    if table in VERSIONED_TABLES:
+        schema.after_dictionary_write(ctx, table, row, operation)
 
 
 def _oauth_entity_rules(ctx: Context, row: dict[str, Any]) -> None:

@@ -299,7 +299,7 @@ def _resolve(dictionary: Dictionary, table: str, path: str) -> _Path | None:
         target = fld.reference
         if fld.type != "reference" or target is None or target not in dictionary:
             return None
-        hops.append((quote_identifier(fld.name), quote_identifier(dictionary.root(target)),
+        hops.append((quote_identifier(fld.name), quote_identifier(dictionary.read_source(target)),
                      quote_identifier(fld.reference_key)))
         current = target
     return None

@@ -436,6 +436,7 @@ def _create(ctx: Context, table: str, body: Mapping[str, Any], *, input_display_
             row["sys_class_name"] = table
         business_rules.before_insert(ctx, table, row)
         _write(lambda: rows.insert(ctx.db, ctx.dictionary, table, row))
+        business_rules.after_write(ctx, table, row, "insert")
         _record_journals(ctx, table, sys_id, journals)
     return read(sys_id)
 
@@ -477,6 +478,7 @@ def update_record(ctx: Context, table: str, sys_id: str, body: Mapping[str, Any]
         changes = {name: value for name, value in row.items()
                    if name != "sys_id" and value != previous.get(name)}
         _write(lambda: rows.update(ctx.db, ctx.dictionary, table, sys_id, changes))
+        business_rules.after_write(ctx, table, row, "update")
         _record_journals(ctx, str(previous.get("sys_class_name") or table), sys_id, journals)
         stored = rows.get(ctx.db, ctx.dictionary, table, sys_id)
     assert stored is not None
@@ -487,8 +489,9 @@ def delete_record(ctx: Context, table: str, sys_id: str, *, web_service: bool = 
     """Delete a record: 404 when missing or unreadable, 403 when the ACL denies (§1.1, §1.5)."""
     check_table(ctx, table, web_service=web_service)
     with write_transaction(ctx.db):
-        _row_to_change(ctx, table, sys_id, "delete")
+        previous = _row_to_change(ctx, table, sys_id, "delete")
         rows.delete(ctx.db, ctx.dictionary, table, sys_id)
+        business_rules.after_write(ctx, table, previous, "delete")
 
 
 def _row_to_change(ctx: Context, table: str, sys_id: str, operation: str) -> dict[str, Any]:
