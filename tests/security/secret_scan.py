@@ -11,6 +11,11 @@ short or too ordinary to tell apart from normal text (``admin``, ``integration``
 also user names) are left to ``test_no_secret_anywhere.py``, which runs a journey with
 distinctive passwords and scans everything, stdout and stderr included.
 
+The connector's pages (``snow-connector ui``, the Flask app named ``connector.ui``) are held
+to more: every page they answer, whatever its status, is scanned, and their access log
+(logger ``connector.ui.access``) is a log record like any other. The client secret typed into
+their connect form is harvested like the instance's.
+
 Nothing is patched in the emulator: Flask's ``request_finished`` signal gives every response
 with its request, a logging handler on the root logger sees every record, and
 ``Journal.record`` is wrapped for the run.
@@ -37,6 +42,8 @@ from mock_servicenow.web.responses import JSON_CONTENT_TYPE, PLATFORM_HEADERS
 _PUBLIC_TEXT = " ".join([JSON_CONTENT_TYPE, *PLATFORM_HEADERS.values()])
 
 SECRET_FIELDS = ("password", "user_password", "client_secret", "refresh_token")
+#: The Flask app name of the connector's pages (connector/ui/app.py).
+UI_APP = "connector.ui"
 _ORDINARY = re.compile(r"^[a-z_]+$")
 
 
@@ -98,7 +105,12 @@ class SecretScan(logging.Handler):
             for key in ("access_token", "refresh_token"):
                 if distinctive(issued.get(key)):
                     self._secret(issued[key])
-        if response.status_code >= 400 and not response.direct_passthrough:
+        if sender.name == UI_APP and not response.direct_passthrough:
+            # The ui's pages: every page, whatever its status, and its headers.
+            self._text("ui headers", " ".join(f"{k}: {v}" for k, v in response.headers.items()))
+            self._text(f"ui page {response.status_code} {request.method} {request.path}",
+                       response.get_data(as_text=True))
+        elif response.status_code >= 400 and not response.direct_passthrough:
             # Errors: body and headers (WWW-Authenticate and friends).
             self._text("error headers", " ".join(f"{k}: {v}" for k, v in response.headers.items()))
             self._text(f"error {response.status_code} {request.method} {request.path}",

@@ -147,3 +147,32 @@ def test_distinctive_secrets_only() -> None:
     assert distinctive("Adm1n-pw-7f3a9c") and distinctive("a" * 60 + "-")
     assert not distinctive("admin") and not distinctive("integration")
     assert isinstance(SecretScan().secrets, set)
+
+
+def test_the_run_wide_scan_reads_every_ui_page(tmp_path: Path) -> None:
+    """The connector's pages are scanned whatever their status: a client secret typed into the
+    connect form is harvested, and a page that showed it back would be reported."""
+    from flask import Flask as _Flask
+    from flask import Response as _Response
+
+    from connector import ConnectorSettings
+    from connector.ui import create_app as create_ui
+    from tests.connector.ui.pages import FakeHandOff, UiBrowser
+    from tests.security.secret_scan import UI_APP
+
+    for scan in scanning():
+        ui = UiBrowser(create_ui(ConnectorSettings(home=tmp_path),
+                                 hand_off_factory=FakeHandOff))
+        started = ui.post("/servicenow/connect", follow=False,
+                          instance="https://dev12345.service-now.com", client_id="cid",
+                          client_secret="Typed-secret-4821")
+        assert started.status == 303
+        assert "Typed-secret-4821" in scan.secrets
+        ui.get("/servicenow/connect")
+        assert scan.leaks() == []
+        # A page that showed it back (status 200: only the ui's pages are read at any status).
+        # Handed to this scan only, as the run-wide one must not see this test's own "leak".
+        leaky = _Flask(UI_APP)
+        with leaky.test_request_context("/"):
+            scan.response(leaky, _Response("your secret: Typed-secret-4821"))
+        assert [leak.split(":")[0] for leak in scan.leaks()] == ["ui page 200 GET /"]
