@@ -118,7 +118,8 @@ def create_app(settings: Settings) -> Flask:
         settings=settings,
         instance=build_instance(settings),
         journal=Journal(settings.journal_size),
-        authenticators=[auth.basic, auth.bearer, auth.session_cookie],
+        authenticators=[auth.basic, auth.bearer, auth.api_key, auth.client_certificate,
+                        auth.session_cookie],
     )
     app.extensions["mock_servicenow"] = emulator
     register_error_handlers(app)

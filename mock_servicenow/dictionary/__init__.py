@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from mock_servicenow.apps.x_mioms_m365ticket import tables as m365ticket_tables
+from mock_servicenow.dictionary.auth_profiles import AUTH_PROFILE_TABLES
 from mock_servicenow.dictionary.model import (
     FIELD_TYPES,
     Choice,
@@ -38,7 +39,7 @@ __all__ = [
 ]
 
 TABLES: tuple[Table, ...] = (PLATFORM_TABLES + SCOPING_TABLES + TASK_TABLES + OAUTH_TABLES
-                             + SSO_TABLES + m365ticket_tables.TABLES)
+                             + SSO_TABLES + AUTH_PROFILE_TABLES + m365ticket_tables.TABLES)
 EXTENSIONS: tuple[FieldExtension, ...] = m365ticket_tables.EXTENSIONS
 
 

@@ -13,6 +13,8 @@ F = Field
 OAUTH_ENTITY = Table(
     "oauth_entity",
     "Application Registries",
+    # Extended by ``oauth_jwt`` (dictionary/auth_profiles.py), as on the platform.
+    extensible=True,
     fields=(
         F("name", "string", "Name", display=True, indexed=True, max_length=100),
         F("client_id", "string", "Client ID", indexed=True, unique=True, read_only=True,
