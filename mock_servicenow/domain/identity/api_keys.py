@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
 from mock_servicenow.domain.identity import api_access, users
 from mock_servicenow.domain.platform.clock import parse_glide
 from mock_servicenow.domain.platform.context import Context, Principal
-from mock_servicenow.errors import NotAuthenticated
+from mock_servicenow.errors import InvalidRequest, NotAuthenticated
 from mock_servicenow.store import auth_tables
 
 #: First release with REST API keys (api-key-and-hmac-rest-apis, "Washingtondc" release).
@@ -81,3 +82,20 @@ def authenticate(ctx: Context, value: str, sent_as: str, call: api_access.RestCa
     if row is None or not users.can_authenticate(row):
         raise NotAuthenticated()
     return users.principal_for(ctx, row, via="api_key")
+
+
+def create_key(ctx: Context, *, name: str, user_name: str, description: str = "",
+               expires: str = "", active: bool = True) -> dict[str, Any]:
+    """The ``/api_key.do`` form's New: an ``api_key`` for the user called ``user_name``,
+    inserted like a Table API insert (ACLs, business rules); the answer (display values and
+    values of every field) carries the token, the only time it is shown. 400 for an unknown
+    user."""
+    from mock_servicenow.domain.table import records  # records -> business rules -> here
+
+    user = users.find_user(ctx, user_name.strip())
+    if user is None:
+        raise InvalidRequest(f"No user with User ID '{user_name.strip()}'")
+    return records.create_record(ctx, "api_key", {
+        "name": name, "description": description, "user": user["sys_id"],
+        "expires": expires.strip(), "active": "true" if active else "false"},
+        options=records.ReadOptions(display_value="all"))
