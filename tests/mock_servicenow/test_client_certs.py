@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import signal
 import stat
 import subprocess
 import sys
@@ -207,46 +206,35 @@ def test_bad_client_ca_flags_are_one_line(tmp_path: Path, monkeypatch: pytest.Mo
 def test_serve_workers_with_a_client_ca(tmp_path: Path) -> None:
     """The whole journey with the commands a person types: issue a certificate, serve
     gunicorn workers over TLS asking for it, map it (over https), call as the user."""
-    env = dict(os.environ, MOCK_SERVICENOW_HOME=str(tmp_path / "home"),
-               MOCK_SERVICENOW_HASH_ITERATIONS="1000")
-    issued = subprocess.run([sys.executable, "-m", "mock_servicenow", "tls", "client-cert",
-                             "abel.tuter", "--out", str(tmp_path / "first")],
-                            capture_output=True, text=True, env=env,
-                            cwd=tmp_path, timeout=60, check=True)
-    files = dict(line.split(": ", 1) for line in issued.stdout.strip().splitlines()
-                 if ": " in line)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mock_servicenow", "serve", "--workers", "1", "--port", "0",
-         "--tls", "--client-ca", files["client-ca"], "--db", str(tmp_path / "db.sqlite"),
-         "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-        cwd=tmp_path)
+    from tests.mock_servicenow.test_workers import _start, _stop
+
+    env = dict(os.environ, MOCK_SERVICENOW_HOME=str(tmp_path / "home"))
+
+    def client_cert(*extra: str) -> dict[str, str]:
+        done = subprocess.run([sys.executable, "-m", "mock_servicenow", "tls", "client-cert",
+                               "abel.tuter", *extra], capture_output=True, text=True, env=env,
+                              cwd=tmp_path, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return dict(line.split(": ", 1) for line in done.stdout.strip().splitlines()
+                    if ": " in line)
+
+    first = client_cert("--out", str(tmp_path / "first"))
+    running = _start(tmp_path, "--tls", "--client-ca", first["client-ca"])
     try:
-        banner: dict[str, str] = {}
-        assert process.stdout is not None
-        for line in process.stdout:
-            key, _, value = line.strip().partition(": ")
-            banner[key] = value
-            if key == "ready":
-                break
-        assert banner.get("client-ca") == files["client-ca"]
-        url = banner["ready"]
-        mapped = subprocess.run([sys.executable, "-m", "mock_servicenow", "tls", "client-cert",
-                                 "abel.tuter", "--url", url], capture_output=True, text=True,
-                                env=env, cwd=tmp_path, timeout=60)
-        assert mapped.returncode == 0, mapped.stderr
-        mine = dict(line.split(": ", 1) for line in mapped.stdout.strip().splitlines())
+        assert running.banner.get("client-ca") == first["client-ca"]
+        mine = client_cert("--url", running.url)  # mapped over https (the home's ca.pem)
         session = requests.Session()
         session.trust_env = False
-        answer = session.get(f"{url}/api/now/table/sys_user", params={"sysparm_limit": 1},
+        answer = session.get(f"{running.url}/api/now/table/sys_user",
+                             params={"sysparm_limit": 1},
                              cert=(mine["certificate"], mine["private-key"]),
-                             verify=banner["ca-bundle"])
+                             verify=running.banner["ca-bundle"])
         assert answer.status_code == 200
         # The first certificate was never mapped: refused.
-        other = session.get(f"{url}/api/now/table/sys_user",
-                            cert=(files["certificate"], files["private-key"]),
-                            verify=banner["ca-bundle"])
+        other = session.get(f"{running.url}/api/now/table/sys_user",
+                            cert=(first["certificate"], first["private-key"]),
+                            verify=running.banner["ca-bundle"])
         assert other.status_code == 401
     finally:
-        process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=30)
-    assert process.returncode == 0, err
+        status, _, err = _stop(running)
+    assert status == 0, err
