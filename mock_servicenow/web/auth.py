@@ -72,7 +72,8 @@ def authenticate() -> Principal:
             ctx = get_ctx(principal)
             api_name = rest_api_name(request.path)
             if api_name is not None and principal.via in api_access.PROFILE_TYPES:
-                api_access.require(ctx, rest_call(api_name), principal.via)
+                api_access.require(ctx, request.path, request.method, api_name,
+                                   principal.via)
             g.principal = principal
             if api_name is not None:
                 rate_limits.enforce(ctx, principal, api_name)

@@ -74,7 +74,6 @@ class RestCall:
     table: str | None = None
 
 
-@lru_cache(maxsize=4096)
 def describe_call(path: str, method: str, api: str) -> RestCall:
     """The :class:`RestCall` of ``method path`` (``/api/<namespace>/[vN/]<api>/...``)."""
     parts = [p for p in path.split("/") if p][1:]  # without "api"
@@ -163,13 +162,14 @@ def _refused(profiles: tuple[dict[str, Any], ...]) -> NotAuthenticated:
     return NotAuthenticated(headers={"WWW-Authenticate": challenge})
 
 
-def require(ctx: Context, call: RestCall, via: str) -> None:
+def require(ctx: Context, path: str, method: str, api: str, via: str) -> None:
     """Refuse (401 envelope) a call authenticated by ``via`` (``basic``, ``bearer``, ``cert``)
-    that the governing access policy does not allow. Nothing to do without active policies."""
+    that the governing access policy does not allow. Without active policies (the default
+    instance) this is one remembered lookup: the call is not even described."""
     policies = auth_tables.access_policies(ctx.db)
     if not policies:
         return
-    found = applicable(policies, call)
+    found = applicable(policies, describe_call(path, method, api))
     if found is None:
         return
     wanted = PROFILE_TYPES.get(via)
