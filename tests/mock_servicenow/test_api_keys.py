@@ -240,8 +240,11 @@ def test_keys_need_washington_dc(snow_settings: Settings) -> None:
 # -- a real client over a socket, and a real setup script's steps ------------------------------
 
 def test_requests_with_the_header_over_a_real_socket(snow_server: str) -> None:
-    """What ClosedSSPM's setup script does against a real instance, step by step, with
-    ``requests``, then its own check: ``GET /api/now/table/sys_user`` with the key."""
+    """What ClosedSSPM's setup script does against a real instance, with ``requests``, then
+    its own check: ``GET /api/now/table/sys_user`` with the key. One step moves: the script
+    looks the Basic profile up (a Basic GET on the Table API) right after mapping the API
+    key profile; here policies apply at once, so that GET would be refused and the lookup
+    comes first (docs/identity.md)."""
     session = requests.Session()
     session.trust_env = False
     session.auth = ("admin", "admin")
@@ -369,3 +372,19 @@ def test_a_specific_policy_beats_a_less_specific_one_and_any_global_one() -> Non
                     "apply_all_methods": 1, "apply_all_versions": 1},
                    {"api": "Aggregate API", "apply_all": 1}):
         assert api_access.priority(policy, call) is None
+
+
+def test_an_auth_parameter_given_by_its_name_is_resolved(snow_admin: httpx.Client,
+                                                         snow_client: httpx.Client) -> None:
+    """A setup script writes ``auth_parameter: "Header for API Key"`` (a display value)."""
+    policy = one(snow_admin, "sys_api_access_policy", f"name={TABLE_GET_POLICY}")["sys_id"]
+    basic = one(snow_admin, "std_http_auth", f"name={BASIC_PROFILE}")["sys_id"]
+    profile = create(snow_admin, "http_key_auth", {"name": "API Key",
+                                                   "auth_parameter": "Header for API Key"})
+    snow_admin.patch(f"/api/now/table/sys_api_access_policy/{policy}",
+                     json={"active": "true", "apply_all_tables": "true"})
+    map_profile(snow_admin, policy, basic)
+    map_profile(snow_admin, policy, profile["sys_id"])
+    _, token = new_api_key(snow_admin, "beth.anglin")
+    assert snow_client.get("/api/now/table/incident?sysparm_limit=1",
+                           headers={"x-sn-apikey": token}).status_code == 200
