@@ -28,6 +28,7 @@ from mock_servicenow.releases import parse_release
 from mock_servicenow.settings import Settings
 from mock_servicenow.store.db import DatabaseLocation
 from mock_servicenow.web import (
+    api_key_pages,
     auth,
     control_plane,
     faults,
@@ -118,7 +119,8 @@ def create_app(settings: Settings) -> Flask:
         settings=settings,
         instance=build_instance(settings),
         journal=Journal(settings.journal_size),
-        authenticators=[auth.basic, auth.bearer, auth.session_cookie],
+        authenticators=[auth.basic, auth.bearer, auth.api_key, auth.client_certificate,
+                        auth.session_cookie],
     )
     app.extensions["mock_servicenow"] = emulator
     register_error_handlers(app)
@@ -173,6 +175,7 @@ def create_app(settings: Settings) -> Flask:
     app.register_blueprint(oauth_endpoints.bp)
     app.register_blueprint(login.bp)
     app.register_blueprint(idp_pages.bp)
+    app.register_blueprint(api_key_pages.bp)
     # Table API (issue 3), with X-http-method-override.
     app.register_blueprint(table_api.bp)
     app.wsgi_app = table_api.MethodOverride(app.wsgi_app)  # type: ignore[method-assign]

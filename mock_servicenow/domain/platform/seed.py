@@ -156,6 +156,43 @@ def _seed_platform(seeder: Seeder, admin_password: str) -> None:
         seeder.add("sys_properties", {"name": name, "value": value, "type": kind,
                                       "description": description},
                    sys_id=stable_sys_id("sys_properties", name))
+    _seed_inbound_auth(seeder)
+
+
+#: Out-of-box inbound authentication records (issue 18): the API key auth parameters
+#: (configure-api-key: "x-sn-apikey: Auth Header", "x-sn-apikey: Query Parameter"; the header
+#: one is named "Header for API Key" by public setup scripts), the standard profiles
+#: (create-an-authentication-profile: Basic Auth, the default "ID Token" and "OAuth Token"
+#: profiles; the basic one as public setup scripts find it, trailing space included) and the
+#: inactive "Table GET API Access Policy" those scripts activate.
+TOKEN_AUTH_PARAMETERS = (
+    ("Header for API Key", "auth_header"),
+    ("Query Parameter for API Key", "query_param"),
+)
+STANDARD_AUTH_PROFILES = (
+    ("BasicAuth for none public processors ", "basic_auth"),
+    ("OAuth Token", "oauth"),
+    ("ID Token", "id_token"),
+    ("Certificate based Auth", "mutual_auth"),
+)
+ACCESS_POLICIES = (
+    {"name": "Table GET API Access Policy", "active": "false", "api": "Table API",
+     "api_path": "now/table", "http_method": "GET", "apply_all_versions": "true",
+     "apply_all_resources": "true", "apply_all_tables": "false"},
+)
+
+
+def _seed_inbound_auth(seeder: Seeder) -> None:
+    for name, kind in TOKEN_AUTH_PARAMETERS:
+        seeder.add("sys_token_auth_parameter", {"name": name, "parameter_name": "x-sn-apikey",
+                                                "type": kind},
+                   sys_id=stable_sys_id("sys_token_auth_parameter", name))
+    for name, kind in STANDARD_AUTH_PROFILES:
+        seeder.add("std_http_auth", {"name": name, "type": kind, "active": "true"},
+                   sys_id=stable_sys_id("std_http_auth", name))
+    for policy in ACCESS_POLICIES:
+        seeder.add("sys_api_access_policy", policy,
+                   sys_id=stable_sys_id("sys_api_access_policy", policy["name"]))
 
 
 def grant_role(seeder: Seeder, user_sys_id: str, role: str) -> None:
