@@ -159,7 +159,8 @@ def test_inheritance_across_levels(admin: httpx.Client) -> None:
             {"sys_id": sys_id, "sys_class_name": "cmdb_ci_linux_server"}], level
     for level in levels[:3]:  # os is a cmdb_ci_computer field
         found = admin.get(f"/api/now/table/{level}", params={
-            "sysparm_query": "os=Linux Red Hat^nameSTARTSWITHlnx-inherit", "sysparm_fields": "name"})
+            "sysparm_query": "os=Linux Red Hat^nameSTARTSWITHlnx-inherit",
+            "sysparm_fields": "name"})
         assert found.json()["result"] == [{"name": "lnx-inherit-01"}], level
     assert admin.get("/api/now/table/cmdb_ci_win_server", params={
         "sysparm_query": "name=lnx-inherit-01"}).json()["result"] == []
