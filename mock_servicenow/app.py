@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from flask import Flask, Response, g, request
 
 from mock_servicenow import apps
-from mock_servicenow.dictionary import default_dictionary
 from mock_servicenow.domain.identity.passwords import PasswordVerifier
 from mock_servicenow.domain.platform.clock import GLIDE_FORMAT
 from mock_servicenow.domain.platform.context import Platform
@@ -22,12 +21,14 @@ from mock_servicenow.domain.platform.ids import IdGenerator
 from mock_servicenow.domain.platform.instance import Instance
 from mock_servicenow.domain.platform.instances import InstanceRegistry
 from mock_servicenow.domain.platform.scenarios import BUILTIN_ACTIONS
+from mock_servicenow.domain.platform.schema import default_schema
 from mock_servicenow.errors import RequestTooLarge
 from mock_servicenow.idp import directory as idp_directory
 from mock_servicenow.releases import parse_release
 from mock_servicenow.settings import Settings
 from mock_servicenow.store.db import DatabaseLocation
 from mock_servicenow.web import (
+    api_key_pages,
     auth,
     control_plane,
     faults,
@@ -70,7 +71,7 @@ def build_instance(settings: Settings) -> Instance:
     platform = Platform(
         name=settings.instance_name,
         release=release,
-        dictionary=default_dictionary(),
+        schema=default_schema(),
         ids=IdGenerator(settings.random_seed),
         verifier=PasswordVerifier(),
         password_hash_iterations=settings.password_hash_iterations,
@@ -118,7 +119,8 @@ def create_app(settings: Settings) -> Flask:
         settings=settings,
         instance=build_instance(settings),
         journal=Journal(settings.journal_size),
-        authenticators=[auth.basic, auth.bearer, auth.session_cookie],
+        authenticators=[auth.basic, auth.bearer, auth.api_key, auth.client_certificate,
+                        auth.session_cookie],
     )
     app.extensions["mock_servicenow"] = emulator
     register_error_handlers(app)
@@ -173,6 +175,7 @@ def create_app(settings: Settings) -> Flask:
     app.register_blueprint(oauth_endpoints.bp)
     app.register_blueprint(login.bp)
     app.register_blueprint(idp_pages.bp)
+    app.register_blueprint(api_key_pages.bp)
     # Table API (issue 3), with X-http-method-override.
     app.register_blueprint(table_api.bp)
     app.wsgi_app = table_api.MethodOverride(app.wsgi_app)  # type: ignore[method-assign]

@@ -16,6 +16,7 @@ from mock_servicenow.dictionary import Dictionary
 from mock_servicenow.domain.identity.passwords import PasswordVerifier
 from mock_servicenow.domain.platform.clock import Clock, format_glide
 from mock_servicenow.domain.platform.ids import IdGenerator
+from mock_servicenow.domain.platform.schema import Schema
 from mock_servicenow.releases import Release
 
 #: The well-known admin sys_id present on every instance (servicenow-behaviour §1.4).
@@ -24,17 +25,26 @@ ADMIN_SYS_ID = "6816f79cc0a8016401c5a33be04be441"
 
 @dataclass
 class Platform:
-    """Instance-wide services, built once per app: dictionary, ids, release, hashing."""
+    """Instance-wide services, built once per app: the schema, ids, release, hashing.
+
+    ``schema`` holds the out-of-box dictionary (``dictionary``) and the dictionaries that
+    instances' own records describe (custom fields and tables, ``schema.py``).
+    """
 
     name: str
     release: Release
-    dictionary: Dictionary
+    schema: Schema
     ids: IdGenerator
     verifier: PasswordVerifier
     password_hash_iterations: int
     access_token_lifespan: int = 1800
     refresh_token_lifespan: int = 8_640_000
     base_url: str | None = None
+
+    @property
+    def dictionary(self) -> Dictionary:
+        """The out-of-box dictionary (an instance's own: ``Context.dictionary``)."""
+        return self.schema.base
 
 
 @dataclass(frozen=True)
@@ -78,11 +88,24 @@ class Context:
     api_version: str | None = None
     #: Per use case: the user's read scope per table (``domain.table.acl.read_scope``).
     acl_cache: dict[object, object] = field(default_factory=dict, repr=False)
+    #: Generated secrets shown once, in the answer to the write that created them (an API
+    #: key's token), by ``(table, sys_id)``: business rules put them here, the record's first
+    #: rendering takes them out (``domain/table/records.create_record``).
+    revealed: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict, repr=False)
+    _dictionary: Dictionary | None = field(default=None, init=False, repr=False)
 
     @property
     def dictionary(self) -> Dictionary:
-        """Shortcut for ``platform.dictionary``."""
-        return self.platform.dictionary
+        """The dictionary of this instance's records (custom fields and tables included),
+        read once per use case."""
+        known = self._dictionary
+        if known is None:
+            known = self._dictionary = self.platform.schema.for_db(self.db)
+        return known
+
+    def use_dictionary(self, dictionary: Dictionary) -> None:
+        """The dictionary after this use case changed the dictionary records."""
+        self._dictionary = dictionary
 
     def now(self) -> datetime:
         """The instance's current time."""

@@ -167,16 +167,16 @@ def _columns(ctx: Context, table: str, page: Mapping[str, Sequence[Any]], count:
     return columns
 
 
-def _readable_columns(ctx: Context, table: str, sys_ids: Iterable[str],
-                      columns: Sequence[str]) -> Mapping[str, Mapping[str, Any]]:
-    """``{sys_id: {column: value}}`` of the rows of ``table`` the caller may read (one query
-    for the page; nothing at all when no row of the table is readable)."""
+def _readable_columns(ctx: Context, table: str, keys: Iterable[str], columns: Sequence[str],
+                      key: str = "sys_id") -> Mapping[str, Mapping[str, Any]]:
+    """``{key value: {column: value}}`` of the rows of ``table`` the caller may read (one
+    query for the page; nothing at all when no row of the table is readable)."""
     scope = acl.read_scope(ctx, table)
     if scope.nothing:
         return {}
     wanted = list(columns) if scope.everything else [*columns, *scope.owner_fields]
-    found = table_queries.columns_by_ids(ctx.db, ctx.dictionary, table, sys_ids,
-                                         list(dict.fromkeys(wanted)))
+    found = table_queries.columns_by_ids(ctx.db, ctx.dictionary, table, keys,
+                                         list(dict.fromkeys(wanted)), key=key)
     return acl.readable_rows(ctx, table, found)
 
 
@@ -196,27 +196,31 @@ def _walk(ctx: Context, table: str, page: Mapping[str, Sequence[Any]],
         following = ctx.dictionary.field(target, part)
         if following is None or not following.is_stored:
             return None
-        found = _readable_columns(ctx, target, [v for v in values if v], [part])
+        found = _readable_columns(ctx, target, [str(v) for v in values if v], [part],
+                                  key=fld.reference_key)
         values = [found.get(str(v), {}).get(part) if v else None for v in values]
         fld = following
     return fld, values
 
 
 def _reference_displays(ctx: Context, columns: Sequence[_Column]) -> dict[str, dict[str, str]]:
-    wanted: dict[str, set[str]] = defaultdict(set)
+    """``{target table: {stored value: display value}}`` for the reference columns shown (a
+    reference stores the target's sys_id, or its ``reference_key`` column)."""
+    wanted: dict[tuple[str, str], set[str]] = defaultdict(set)
     for column in columns:
         if column.field.type == "reference" and column.field.reference:
-            wanted[column.field.reference].update(str(v) for v in column.values if v)
+            wanted[(column.field.reference, column.field.reference_key)].update(
+                str(v) for v in column.values if v)
     displays: dict[str, dict[str, str]] = {}
-    for target, ids in wanted.items():
+    for (target, key), ids in wanted.items():
+        shown = displays.setdefault(target, {})
         display = ctx.dictionary.display_field(target)
         if display is None or not ids:
-            displays[target] = {}
             continue
         display_field = ctx.dictionary.fields(target)[display]
-        found = _readable_columns(ctx, target, ids, [display])
-        displays[target] = {sys_id: to_wire(display_field, row.get(display))
-                            for sys_id, row in found.items()}
+        found = _readable_columns(ctx, target, ids, [display], key=key)
+        shown.update({value: to_wire(display_field, row.get(display))
+                      for value, row in found.items()})
     return displays
 
 

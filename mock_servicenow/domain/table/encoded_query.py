@@ -274,8 +274,9 @@ def _format_term(term: Term) -> str:
 
 @dataclass(frozen=True)
 class _Path:
-    # (quoted reference column, quoted referenced root, referenced table) per step
-    hops: tuple[tuple[str, str, str], ...]
+    # (quoted reference column, quoted referenced root, quoted root key column, referenced
+    # table) per step
+    hops: tuple[tuple[str, str, str, str], ...]
     target: Field
     column: str  # quoted name of the target column
 
@@ -294,7 +295,7 @@ _NO_MATCH = _NoMatch()
 @lru_cache(maxsize=4096)
 def _resolve(dictionary: Dictionary, table: str, path: str) -> _Path | None:
     # Cached per (dictionary, table, path): compile cost does not grow with the schema size.
-    hops: list[tuple[str, str, str]] = []
+    hops: list[tuple[str, str, str, str]] = []
     current = table
     names = path.split(".")
     for position, name in enumerate(names):
@@ -303,11 +304,12 @@ def _resolve(dictionary: Dictionary, table: str, path: str) -> _Path | None:
             return None
         if position == len(names) - 1:
             return _Path(tuple(hops), fld, quote_identifier(fld.name))
-        if fld.type != "reference" or fld.reference is None:
+        target = fld.reference
+        if fld.type != "reference" or target is None or target not in dictionary:
             return None
-        hops.append((quote_identifier(fld.name), quote_identifier(dictionary.root(fld.reference)),
-                     fld.reference))
-        current = fld.reference
+        hops.append((quote_identifier(fld.name), quote_identifier(dictionary.read_source(target)),
+                     quote_identifier(fld.reference_key), target))
+        current = target
     return None
 
 
@@ -331,13 +333,13 @@ class _Compiler:
         alias = self.alias
         if resolved.hops:
             names = path.split(".")
-            for position, (column, root, referenced) in enumerate(resolved.hops):
+            for position, (column, root, key, referenced) in enumerate(resolved.hops):
                 prefix = ".".join(names[: position + 1])
                 joined = self.join_aliases.get(prefix)
                 if joined is None:
                     joined = f"j{len(self.join_aliases) + 1}"
                     self.join_aliases[prefix] = joined
-                    on = f'{joined}."sys_id" = {alias}.{column}'
+                    on = f"{joined}.{key} = {alias}.{column}"
                     # A row the caller may not read joins as absent: its fields are empty
                     # to conditions and ordering alike (no blind-query oracle).
                     visible = self.row_filter(referenced, joined) if self.row_filter else None
