@@ -775,8 +775,13 @@ class Connector:
         custom = current.state_names.get(table, {})
         return custom.get(value) or DEFAULT_STATE_NAMES.get(table, {}).get(value) or value
 
-    def set_state_name(self, ticket_type: str, value: str, name: str) -> dict[str, str]:
-        """Customize the name shown for a state value (``states set``)."""
+    def set_state_name(self, ticket_type: str, value: str, name: str, *,
+                       new: bool = False) -> dict[str, str]:
+        """Customize the name shown for a state value (``states set``).
+
+        A value the table is not known to have (the out-of-box states, those the instance
+        gave a ticket, those already named) is refused, unless ``new`` says the admin is
+        adding a state of a customized state model on purpose (the pages' "add" row)."""
         if ticket_type not in TABLES:
             raise InvalidInput(f"ticket type {ticket_type!r} is not one of: change, incident")
         if not re.fullmatch(r"-?\d{1,6}", value.strip()):
@@ -792,7 +797,9 @@ class Connector:
         known = dict(DEFAULT_STATE_NAMES[table])
         known.update({t.state: t.state for t in state.tickets.values()
                       if t.table == table and t.state and t.state not in known})
-        if value.strip() not in known:
+        known.update({v: n for v, n in state.state_names.get(table, {}).items()
+                      if v not in known})
+        if not new and value.strip() not in known:
             listed = ", ".join(f"{v} {label}" for v, label in known.items())
             raise InvalidInput(f"{table} has no state {value.strip()}; its states are {listed}")
         state.state_names.setdefault(table, {})[value.strip()] = clean

@@ -27,7 +27,6 @@ import pytest
 from flask import Flask
 
 from mock_servicenow.domain.platform.context import ADMIN_SYS_ID
-from mock_servicenow.domain.platform.seed import stable_sys_id
 from tests.mock_servicenow.table_api_helpers import client_as, set_password
 
 INCIDENTS = "/api/now/table/incident"
@@ -53,11 +52,12 @@ def itil(snow_app: Flask, snow_admin: httpx.Client) -> Iterator[httpx.Client]:
 @pytest.fixture
 def hidden(snow_admin: httpx.Client) -> dict[str, str]:
     """Records abel may not read: someone else's incident, a change, a problem."""
+    joe = snow_admin.get("/api/now/table/sys_user", params={
+        "sysparm_query": "user_name=joe.employee"}).json()["result"][0]["sys_id"]
     made = {}
     for key, table, body in (
             ("incident", "incident", {"short_description": "someone else's",
-                                      "description": SECRET,
-                                      "caller_id": stable_sys_id("sys_user", "joe.employee")}),
+                                      "description": SECRET, "caller_id": joe}),
             ("change", "change_request", {"short_description": SECRET}),
             ("problem", "problem", {"short_description": SECRET, "description": SECRET})):
         answer = snow_admin.post(f"/api/now/table/{table}", json=body)
@@ -228,7 +228,8 @@ def test_a_user_admin_cannot_delete_the_admin(user_admin: httpx.Client) -> None:
 
 def test_a_user_admin_still_manages_other_users(user_admin: httpx.Client,
                                                 snow_client: httpx.Client) -> None:
-    joe = stable_sys_id("sys_user", "joe.employee")
+    joe = user_admin.get("/api/now/table/sys_user", params={
+        "sysparm_query": "user_name=joe.employee"}).json()["result"][0]["sys_id"]
     answer = user_admin.patch(f"/api/now/table/sys_user/{joe}",
                               json={"user_password": "Joe-new-pw-1", "title": "Lead"})
     assert answer.status_code == 200, answer.text

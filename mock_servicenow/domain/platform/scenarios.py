@@ -36,7 +36,7 @@ from typing import Any
 import yaml
 
 from mock_servicenow.dictionary.values import InvalidValue, to_storage
-from mock_servicenow.domain.identity.passwords import hash_password
+from mock_servicenow.domain.identity.passwords import hash_password, stored_hashed
 from mock_servicenow.domain.platform import faults, rate_limits
 from mock_servicenow.domain.platform.clock import ControllableClock, parse_glide
 from mock_servicenow.domain.platform.context import Context
@@ -175,9 +175,8 @@ def _storage(ctx: Context, table: str, values: Mapping[str, Any]) -> dict[str, A
 def _hash_passwords(ctx: Context, table: str, values: dict[str, Any]) -> dict[str, Any]:
     """Password fields (client secrets too) are stored hashed, as a Table API write stores
     them (§6)."""
-    fields = ctx.dictionary.fields(table)
     for key, value in values.items():
-        if fields[key].type in ("password", "password2") and value:
+        if value and stored_hashed(ctx.dictionary, table, key):
             values[key] = hash_password(str(value),
                                         iterations=ctx.platform.password_hash_iterations)
     return values

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from mock_servicenow.dictionary import Dictionary, Field
 from mock_servicenow.dictionary.values import InvalidValue, script_default, to_storage, to_wire
-from mock_servicenow.domain.identity.passwords import hash_password
+from mock_servicenow.domain.identity.passwords import hash_password, stored_hashed
 from mock_servicenow.domain.platform.clock import GLIDE_FORMAT, format_glide
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.domain.table import acl, business_rules
@@ -369,7 +369,7 @@ def _storage_values(ctx: Context, table: str, body: Mapping[str, Any], *,
             stored = to_storage(fld, given)
         except InvalidValue:
             continue
-        if fld.type in PASSWORD_TYPES and stored:
+        if stored and stored_hashed(ctx.dictionary, table, name):
             # Write-only and stored hashed, never in clear (servicenow-behaviour §6): no read,
             # query, ordering or aggregate can reach the value (client secrets included).
             stored = hash_password(str(stored), iterations=ctx.platform.password_hash_iterations)
