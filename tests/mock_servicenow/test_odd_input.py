@@ -146,3 +146,13 @@ def test_any_contract_name_gets_the_documented_404(snow_client: httpx.Client,
     answer = snow_client.get(f"/_emulator/contracts/{name}")
     assert answer.status_code == 404, answer.text
     assert answer.json()["error"]["message"] == "No such contract"
+
+
+@pytest.mark.parametrize("page", [{}, [], 7, True, "asleep"])
+def test_a_fault_rule_with_an_odd_page_is_a_400(snow_client: httpx.Client, page: object) -> None:
+    # Found by scripts/fuzz: {"page": {}} was a 500 (an unhashable value tested for
+    # membership).
+    answer = snow_client.post("/_emulator/faults", json={"path": "/", "action": "page",
+                                                         "page": page})
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["message"] == "Invalid fault rule"

@@ -226,7 +226,7 @@ def parse_rule(body: dict[str, Any]) -> dict[str, Any]:
     if "seconds" in body and body["seconds"] is not None:
         _seconds(body["seconds"])
     page = body.get("page")
-    if page is not None and page not in PAGES:
+    if page is not None and (not isinstance(page, str) or page not in PAGES):
         raise InvalidFaultRule(f"'page' must be one of {', '.join(PAGES)}")
     header = body.get("retry_after_header")
     if header is not None and not isinstance(header, bool):
