@@ -36,11 +36,11 @@ from mock_servicenow.web import (
     login,
     m365ticket_app,
     oauth_endpoints,
+    platform_apis,
     scenarios_api,
     table_api,
 )
 from mock_servicenow.web import idp as idp_pages
-from mock_servicenow.web import platform_apis
 from mock_servicenow.web import session as browser_session
 from mock_servicenow.web.context import close_db
 from mock_servicenow.web.errors import register_error_handlers
