@@ -36,6 +36,7 @@ from mock_servicenow.web import (
     login,
     m365ticket_app,
     oauth_endpoints,
+    platform_apis,
     scenarios_api,
     table_api,
 )
@@ -176,6 +177,9 @@ def create_app(settings: Settings) -> Flask:
     app.register_blueprint(login.bp)
     app.register_blueprint(idp_pages.bp)
     app.register_blueprint(api_key_pages.bp)
+    # The REST APIs beside the Table API (issue 14): one module each, discovered.
+    for blueprint in platform_apis.blueprints():
+        app.register_blueprint(blueprint)
     # Table API (issue 3), with X-http-method-override.
     app.register_blueprint(table_api.bp)
     app.wsgi_app = table_api.MethodOverride(app.wsgi_app)  # type: ignore[method-assign]
