@@ -68,6 +68,9 @@ class FormField:
     reference_url: str | None = None
     history: str = ""
     max_length: int = 40
+    #: What the input showed when the form was opened (posted back as ``sys_original.*``, so
+    #: a save sends only what changed, even after a refused save kept the typed values).
+    original: str = ""
 
 
 @dataclass(frozen=True)
@@ -153,11 +156,12 @@ def _field(table: str, fld: Field, value: Any, editable: bool) -> FormField:
             choices += ((raw, raw),)  # a stored value the list does not know stays shown
     reference_url = (form_url(fld.reference, raw)
                      if fld.type == "reference" and fld.reference and raw else None)
+    display = shown if kind in ("reference", "datetime", "readonly") else raw
     return FormField(
-        name=fld.name, label=fld.label, kind=kind, value=raw,
-        display=shown if kind in ("reference", "datetime", "readonly") else raw,
+        name=fld.name, label=fld.label, kind=kind, value=raw, display=display,
         mandatory=fld.mandatory, choices=choices, reference_table=fld.reference,
-        reference_url=reference_url, history=history, max_length=fld.max_length)
+        reference_url=reference_url, history=history, max_length=fld.max_length,
+        original=display if kind in ("reference", "datetime") else raw)
 
 
 def _new_record(ctx: Context, table: str, query: str) -> dict[str, Any]:
@@ -258,8 +262,6 @@ def _resubmitted(table: str, fld: FormField, form: Mapping[str, Sequence[str]]) 
     posted = _posted(form, key)
     if posted is None:
         return fld
-    if fld.kind == "journal":
-        return replace(fld, value=posted, display=posted)
     return replace(fld, value=posted, display=posted)
 
 
