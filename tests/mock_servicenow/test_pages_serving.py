@@ -4,6 +4,7 @@ local assets with cache validators, the control-plane dashboard for loopback cal
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -96,3 +97,19 @@ def test_the_dashboard_script_only_calls_the_control_plane_api() -> None:
     assert {p for _, p in calls} == {"info", "clock", "scenarios", "faults", "instances",
                                      "journal", "reset"}
     assert "innerHTML" not in script  # API text (journal paths) is inserted as text only
+
+
+def test_one_browser_loading_pages_at_once_never_gets_a_500(snow_server: str) -> None:
+    """A browser fetches several pages of one session at the same time (tabs, the navigator's
+    links). Each request extends the session: the writes take turns instead of failing with
+    "database is locked" (a read inside a deferred transaction before its write did)."""
+    with httpx.Client(base_url=snow_server) as client:
+        login = client.get("/login.do").text
+        token = re.search(r'name="sysparm_ck" value="([0-9a-f]+)"', login)
+        assert token is not None
+        assert client.post("/login.do", data={"user_name": "admin", "user_password": "admin",
+                                              "sysparm_ck": token.group(1)}).status_code == 302
+        urls = ["/navpage.do", "/incident.do?sys_id=-1", "/sys_user_list.do"] * 80
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(lambda url: client.get(url).status_code, urls))
+    assert statuses == [200] * len(urls)

@@ -154,8 +154,10 @@ def _field(table: str, fld: Field, value: Any, editable: bool) -> FormField:
         choices = tuple((c.value, c.label) for c in fld.choices)
         if raw and all(value != raw for value, _ in choices):
             choices += ((raw, raw),)  # a stored value the list does not know stays shown
+    # A reference to a record that does not exist (sys_domain "global") has no display value
+    # and gets no link: every link on a page opens something.
     reference_url = (form_url(fld.reference, raw)
-                     if fld.type == "reference" and fld.reference and raw else None)
+                     if fld.type == "reference" and fld.reference and raw and shown else None)
     display = shown if kind in ("reference", "datetime", "readonly") else raw
     return FormField(
         name=fld.name, label=fld.label, kind=kind, value=raw, display=display,

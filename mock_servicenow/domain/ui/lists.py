@@ -352,7 +352,7 @@ def _cell(column: str, value: Any, fld: Field) -> Cell:
     else:
         shown, raw = value, value
     text = "" if shown is None else str(shown)
-    if fld.type == "reference" and fld.reference and raw:
+    if fld.type == "reference" and fld.reference and raw and text:
         return Cell(text, form_url(fld.reference, str(raw)))
     return Cell(text)
 

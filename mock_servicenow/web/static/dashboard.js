@@ -136,7 +136,7 @@
         actions.className = "sn-actions";
         actions.appendChild(button("Apply", function () { applyScenario(scenario.name, false); }, "sn-primary"));
         actions.appendChild(button("Fix", function () { applyScenario(scenario.name, true); }));
-        var tr = row([element("code", scenario.name), about, element("div", symptom, "sn-note sn-pre"),
+        var tr = row([element("code", scenario.name), about, element("div", symptom, "sn-muted sn-pre"),
                       state, actions]);
         tr.setAttribute("data-scenario", scenario.name);
         body.appendChild(tr);
