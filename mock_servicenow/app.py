@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from flask import Flask, Response, g, request
 
 from mock_servicenow import apps
-from mock_servicenow.dictionary import default_dictionary
 from mock_servicenow.domain.identity.passwords import PasswordVerifier
 from mock_servicenow.domain.platform.clock import GLIDE_FORMAT
 from mock_servicenow.domain.platform.context import Platform
@@ -22,6 +21,7 @@ from mock_servicenow.domain.platform.ids import IdGenerator
 from mock_servicenow.domain.platform.instance import Instance
 from mock_servicenow.domain.platform.instances import InstanceRegistry
 from mock_servicenow.domain.platform.scenarios import BUILTIN_ACTIONS
+from mock_servicenow.domain.platform.schema import default_schema
 from mock_servicenow.errors import RequestTooLarge
 from mock_servicenow.idp import directory as idp_directory
 from mock_servicenow.releases import parse_release
@@ -74,7 +74,7 @@ def build_instance(settings: Settings) -> Instance:
     platform = Platform(
         name=settings.instance_name,
         release=release,
-        dictionary=default_dictionary(),
+        schema=default_schema(),
         ids=IdGenerator(settings.random_seed),
         verifier=PasswordVerifier(),
         password_hash_iterations=settings.password_hash_iterations,

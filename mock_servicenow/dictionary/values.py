@@ -13,6 +13,15 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
 
+def script_default(default: str | None) -> str | None:
+    """The script of a ``javascript:`` default (``gs.getUserID()``), ``None`` for a constant
+    (or no) default. The platform runs such defaults on insert; storing their text would put
+    ``javascript:...`` in the record."""
+    if default is None or not default.startswith("javascript:"):
+        return None
+    return default[len("javascript:"):].strip().rstrip(";").strip()
+
+
 class InvalidValue(ValueError):
     """A wire value that the field's type cannot store (``"abc"`` for an integer)."""
 

@@ -228,7 +228,7 @@ def cached_read(db: sqlite_utils.Database, key: Hashable, load: Callable[[], T])
 CONFIG_TABLES = frozenset({
     "sys_user", "sys_user_has_role", "sys_user_role", "sys_rate_limit_rules",
     "sys_db_object", "sys_properties", "oauth_credential", "_emulator_fault",
-    "_emulator_state",
+    "_emulator_state", "sys_dictionary", "sys_choice", "sys_dictionary_override",
 })
 CONFIG_VERSION_TABLE = "_emulator_config_version"
 

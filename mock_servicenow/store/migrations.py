@@ -12,12 +12,20 @@ Two kinds of step:
 
 from __future__ import annotations
 
+import sqlite3
+
 import sqlite_utils
 from sqlite_utils.db import quote_identifier
 from sqlite_utils.migrations import Migrations
 
 from mock_servicenow.dictionary import Dictionary
+from mock_servicenow.dictionary.records import VERSIONED_TABLES
 from mock_servicenow.store.db import CONFIG_TABLES, CONFIG_VERSION_TABLE
+
+#: One row: the version of the instance's dictionary records (``domain/platform/schema.py``).
+#: Triggers on the dictionary tables draw a new random value on every change, from any
+#: process; reset's copy brings the template's value back.
+DICTIONARY_VERSION_TABLE = "_emulator_dictionary_version"
 
 MIGRATIONS = Migrations("mock_servicenow")
 
@@ -107,6 +115,48 @@ def apply_migrations(db: sqlite_utils.Database, dictionary: Dictionary) -> None:
     with db.atomic():
         sync_schema(db, dictionary)
         config_version_triggers(db, dictionary)
+        dictionary_version_triggers(db, dictionary)
+
+
+def dictionary_version_triggers(db: sqlite_utils.Database, dictionary: Dictionary) -> None:
+    """:data:`DICTIONARY_VERSION_TABLE` and, on the physical table of each dictionary table,
+    a trigger per insert, update and delete of its rows (only its class's rows where the
+    physical table holds a hierarchy: ``sys_dictionary`` lives in ``sys_metadata``) that
+    draws a new version. Idempotent."""
+    db.execute(f"CREATE TABLE IF NOT EXISTS {DICTIONARY_VERSION_TABLE} "
+               "(id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL)")
+    db.execute(f"INSERT OR IGNORE INTO {DICTIONARY_VERSION_TABLE} (id, value) VALUES (1, 0)")
+    by_root: dict[str, list[str]] = {}
+    for name in VERSIONED_TABLES:
+        if name in dictionary:
+            by_root.setdefault(dictionary.root(name), []).append(name)
+    for root, names in sorted(by_root.items()):
+        classed = dictionary.is_extended(root)
+        listed = ", ".join(f"'{n}'" for n in names)
+        for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+            trigger = quote_identifier(f"_dictionary_version_{root}_{event.lower()}")
+            when = f" WHEN {row}.sys_class_name IN ({listed})" if classed else ""
+            db.execute(
+                f"CREATE TRIGGER IF NOT EXISTS {trigger} AFTER {event} "
+                f"ON {quote_identifier(root)}{when} BEGIN "
+                f"UPDATE {DICTIONARY_VERSION_TABLE} SET value = random() WHERE id = 1; END")
+
+
+def drop_columns(db: sqlite_utils.Database, root: str, columns: list[str]) -> None:
+    """Remove columns a dictionary change deleted from a root's physical table (their indexes
+    first); where SQLite cannot drop one, its values are cleared, so nothing of the deleted
+    column can be read back."""
+    for column in columns:
+        for (index,) in db.execute(
+                "SELECT DISTINCT il.name FROM sqlite_master AS m, pragma_index_list(m.name) AS il, "
+                "pragma_index_info(il.name) AS ii WHERE m.name = ? AND ii.name = ? "
+                "AND il.origin = 'c'", [root, column]).fetchall():
+            db.execute(f"DROP INDEX IF EXISTS {quote_identifier(index)}")
+        try:
+            db.execute(f"ALTER TABLE {quote_identifier(root)} "
+                       f"DROP COLUMN {quote_identifier(column)}")
+        except sqlite3.OperationalError:
+            db.execute(f"UPDATE {quote_identifier(root)} SET {quote_identifier(column)} = NULL")
 
 
 def config_version_triggers(db: sqlite_utils.Database, dictionary: Dictionary) -> None:
@@ -127,30 +177,38 @@ def config_version_triggers(db: sqlite_utils.Database, dictionary: Dictionary) -
                 f"UPDATE {CONFIG_VERSION_TABLE} SET value = random() WHERE id = 1; END")
 
 
-def sync_schema(db: sqlite_utils.Database, dictionary: Dictionary) -> None:
+def sync_schema(db: sqlite_utils.Database, dictionary: Dictionary,
+                previous: Dictionary | None = None) -> None:
     """Create or extend one physical table per hierarchy root, with indexes and class views.
 
     Rows of extended tables live in their root's table (``incident`` rows in ``task``), as the
     platform stores ``task``; a read-only view per extended table (``incident``) lets a person
-    browsing the SQLite file see them by their ServiceNow name.
+    browsing the SQLite file see them by their ServiceNow name. With ``previous`` (the
+    dictionary the database followed until now), only the hierarchies that changed are
+    visited (a custom field touches one physical table, not sixty).
     """
+    views = {name: sql for name, sql in db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'view'").fetchall()}
     for root in dictionary.roots():
+        if previous is not None and not _hierarchy_changed(previous, dictionary, root):
+            continue
         fields = dictionary.physical_fields(root)
+        declared = dictionary.physical_column_types(root)
         table = db.table(root)
         if not table.exists():
             columns = ", ".join(
-                f"{quote_identifier(name)} {fld.column_type}"
+                f"{quote_identifier(name)} {declared[name]}".rstrip()
                 + (" PRIMARY KEY" if name == "sys_id" else "")
-                for name, fld in fields.items()
+                for name in fields
             )
             db.execute(f"CREATE TABLE {quote_identifier(root)} ({columns})")
         else:
             existing = set(table.columns_dict)
-            for name, fld in fields.items():
+            for name in fields:
                 if name not in existing:
                     db.execute(
                         f"ALTER TABLE {quote_identifier(root)} "
-                        f"ADD COLUMN {quote_identifier(name)} {fld.column_type}"
+                        f"ADD COLUMN {quote_identifier(name)} {declared[name]}".rstrip()
                     )
         # In a hierarchy stored in one table every query also filters on sys_class_name, so
         # a plain index on the field still visits each matching row to check its class:
@@ -158,38 +216,90 @@ def sync_schema(db: sqlite_utils.Database, dictionary: Dictionary) -> None:
         # (scripts/bench), against 1.3 ms with (field, sys_class_name), which covers the
         # count and still serves lookups on the field alone. It keeps the field's index name
         # (idx_<root>_<field>); a database made before keeps its one-column index.
-        classed = "sys_class_name" in fields
-        for name, fld in fields.items():
-            if fld.unique or (fld.indexed and (not classed or name == "sys_class_name")):
-                _index(db, root, (name,), unique=fld.unique)
-            elif fld.indexed:
+        classed = dictionary.is_extended(root)
+        for name, indexed, owner in dictionary.physical_indexes(root):
+            if owner is not None:
+                classes = dictionary.descendants(owner)
+                partial = classed and owner != root
+                _index(db, root, (name,), unique=True,
+                       name=f"idx_{root}_{owner}_{name}_unique" if partial else None,
+                       where=(f"sys_class_name IN ({', '.join(repr(c) for c in classes)})"
+                              if partial else None))
+                if not classed or owner == root:
+                    continue
+            if not classed or name == "sys_class_name":
+                _index(db, root, (name,), unique=False)
+            elif indexed:
                 _index(db, root, (name, "sys_class_name"), unique=False,
                        name=f"idx_{root}_{name}")
-        for table_name in dictionary.descendants(root):
+        for table_name in dictionary.stored_classes(root):
             for columns_tuple in dictionary.table(table_name).indexes:
                 _index(db, root, columns_tuple, unique=False)
-        for table_name in dictionary.descendants(root)[1:]:
-            _class_view(db, dictionary, root, table_name)
+        for table_name in dictionary.stored_classes(root)[1:]:
+            if len(dictionary.parts(table_name)) == 1:
+                _class_view(db, dictionary, root, table_name, views.get(table_name))
+    wanted = set()
+    for name in dictionary.unions():
+        wanted.add(_union_view(db, dictionary, name, views))
+    for name in views:
+        if name in wanted:
+            continue
+        if name.startswith("_union_") or name not in dictionary or dictionary.root(name) == name:
+            db.execute(f"DROP VIEW IF EXISTS {quote_identifier(name)}")  # a deleted table
+
+
+def _hierarchy_changed(before: Dictionary, after: Dictionary, root: str) -> bool:
+    if root not in before or before.root(root) != root:
+        return True
+    return (before.stored_classes(root) != after.stored_classes(root)
+            or tuple(before.physical_column_types(root).items())
+            != tuple(after.physical_column_types(root).items())
+            or before.physical_indexes(root) != after.physical_indexes(root)
+            or any(before.table(name).indexes != after.table(name).indexes
+                   for name in after.stored_classes(root) if name in before))
 
 
 def _index(db: sqlite_utils.Database, root: str, columns: tuple[str, ...], *, unique: bool,
-           name: str | None = None) -> None:
+           name: str | None = None, where: str | None = None) -> None:
+    """``CREATE [UNIQUE] INDEX IF NOT EXISTS``; ``where`` makes it partial (a unique column
+    of one class in a physical table holding several)."""
     name = name or f"idx_{root}_{'_'.join(columns)}"
     quoted = ", ".join(quote_identifier(c) for c in columns)
     kind = "UNIQUE INDEX" if unique else "INDEX"
     db.execute(
         f"CREATE {kind} IF NOT EXISTS {quote_identifier(name)} "
-        f"ON {quote_identifier(root)} ({quoted})"
+        f"ON {quote_identifier(root)} ({quoted})" + (f" WHERE {where}" if where else "")
     )
 
 
-def _class_view(db: sqlite_utils.Database, dictionary: Dictionary, root: str, name: str) -> None:
+def _union_view(db: sqlite_utils.Database, dictionary: Dictionary, name: str,
+                views: dict[str, str]) -> str:
+    """The view ``_union_<name>``: the rows of a table stored in several physical tables
+    (``Dictionary.read_source``), its own columns from each part, its classes only."""
+    view = dictionary.read_source(name)
+    columns = ", ".join(quote_identifier(c) for c, fld in dictionary.fields(name).items()
+                        if fld.is_stored)
     classes = ", ".join(f"'{c}'" for c in dictionary.descendants(name))
+    selects = [f"SELECT {columns} FROM {quote_identifier(part)}"
+               + (f" WHERE sys_class_name IN ({classes})"
+                  if len(dictionary.stored_classes(part)) > 1 else "")
+               for part in dictionary.parts(name)]
+    sql = f"CREATE VIEW {quote_identifier(view)} AS " + " UNION ALL ".join(selects)
+    if views.get(view) != sql:
+        db.execute(f"DROP VIEW IF EXISTS {quote_identifier(view)}")
+        db.execute(sql)
+    return view
+
+
+def _class_view(db: sqlite_utils.Database, dictionary: Dictionary, root: str, name: str,
+                existing: str | None) -> None:
+    classes = ", ".join(f"'{c}'" for c in dictionary.descendants(name))
+    sql = (f"CREATE VIEW {quote_identifier(name)} AS SELECT * FROM {quote_identifier(root)} "
+           f"WHERE sys_class_name IN ({classes})")
+    if existing == sql:
+        return  # unchanged: rewriting it would make every connection parse the schema again
     db.execute(f"DROP VIEW IF EXISTS {quote_identifier(name)}")
-    db.execute(
-        f"CREATE VIEW {quote_identifier(name)} AS SELECT * FROM {quote_identifier(root)} "
-        f"WHERE sys_class_name IN ({classes})"
-    )
+    db.execute(sql)
 
 
 @MIGRATIONS(name="09_emulator_faults")

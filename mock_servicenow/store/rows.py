@@ -8,7 +8,7 @@ commit: the domain function that calls them owns the transaction (house style §
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlite_utils
@@ -33,17 +33,35 @@ def fetch_dict(cursor: sqlite3.Cursor) -> dict[str, Any] | None:
 
 
 def class_filter(dictionary: Dictionary, table: str) -> tuple[str, list[str]]:
-    """SQL condition (and parameters) restricting a root table to ``table``'s classes."""
-    root = dictionary.root(table)
-    if root == table or not dictionary.is_extended(table):
+    """SQL condition (and parameters) restricting ``dictionary.read_source(table)`` to
+    ``table``'s classes."""
+    source = dictionary.read_source(table)
+    if source == table or not dictionary.is_extended(table):
+        return "1", []
+    if source != dictionary.root(table):  # a union holds exactly the table's classes
         return "1", []
     classes = list(dictionary.descendants(table))
     marks = ", ".join("?" for _ in classes)
     return f"sys_class_name IN ({marks})", classes
 
 
+def _physical_of_row(db: sqlite_utils.Database, dictionary: Dictionary, table: str,
+                     sys_id: str) -> str:
+    """The physical table holding the row ``sys_id`` of ``table`` (a table read through a
+    union keeps each class's rows in its own physical table)."""
+    if len(dictionary.parts(table)) == 1:
+        return dictionary.root(table)
+    found = db.execute(f"SELECT sys_class_name FROM "
+                       f"{quote_identifier(dictionary.read_source(table))} WHERE sys_id = ?",
+                       [sys_id]).fetchone()
+    if found is None or found[0] not in dictionary:
+        return dictionary.root(table)
+    return dictionary.root(str(found[0]))
+
+
 def _columns(dictionary: Dictionary, table: str, names: Iterable[str]) -> list[str]:
-    physical = dictionary.physical_fields(dictionary.root(table))
+    physical = dictionary.fields(table) if len(dictionary.parts(table)) > 1 else \
+        dictionary.physical_fields(dictionary.root(table))
     unknown = [n for n in names if n not in physical]
     if unknown:
         raise KeyError(f"{table} has no stored column(s): {', '.join(unknown)}")
@@ -54,7 +72,7 @@ def insert(db: sqlite_utils.Database, dictionary: Dictionary, table: str,
            values: Mapping[str, Any]) -> None:
     """Insert one row of ``table`` (``values`` must include ``sys_id``)."""
     row = dict(values)
-    if dictionary.is_extended(table):
+    if "sys_class_name" in dictionary.fields(table):
         row.setdefault("sys_class_name", table)
     names = _columns(dictionary, table, row)
     insert_values(db, dictionary.root(table), {n: row[n] for n in names})
@@ -75,12 +93,25 @@ def insert_values(db: sqlite_utils.Database, table: str, values: Mapping[str, An
 
 
 def insert_many(db: sqlite_utils.Database, dictionary: Dictionary, table: str,
-                rows: Iterable[Mapping[str, Any]]) -> int:
-    """Insert many rows of one table; returns how many. Each row names the same columns."""
+                rows: Iterable[Mapping[str, Any]], *, conflict: str = "") -> int:
+    """Insert many rows of one table (one prepared statement per column set, the seed's bulk
+    path); returns how many. ``conflict``: ``""``, ``"OR REPLACE"`` or ``"OR IGNORE"``."""
+    groups: dict[tuple[str, ...], list[list[Any]]] = {}
+    classed = "sys_class_name" in dictionary.fields(table)
     count = 0
-    for row in rows:
-        insert(db, dictionary, table, row)
+    for values in rows:
+        row = dict(values)
+        if classed:
+            row.setdefault("sys_class_name", table)
+        groups.setdefault(tuple(row), []).append(list(row.values()))
         count += 1
+    root = quote_identifier(dictionary.root(table))
+    verb = f"INSERT {conflict}".rstrip()
+    for names, batch in groups.items():
+        _columns(dictionary, table, names)
+        db.conn.executemany(
+            f"{verb} INTO {root} ({', '.join(quote_identifier(n) for n in names)}) "
+            f"VALUES ({', '.join('?' for _ in names)})", batch)
     return count
 
 
@@ -88,10 +119,10 @@ def get(db: sqlite_utils.Database, dictionary: Dictionary, table: str,
         sys_id: str) -> dict[str, Any] | None:
     """The stored row of ``table`` with this sys_id, or ``None`` (other classes excluded)."""
     where, params = class_filter(dictionary, table)
-    root = dictionary.root(table)
+    source = dictionary.read_source(table)
     cursor = db.execute(
-        f"SELECT * FROM {quote_identifier(root)} WHERE sys_id = ? AND {where}", [sys_id, *params]
-    )
+        f"SELECT * FROM {quote_identifier(source)} WHERE sys_id = ? AND {where}",
+        [sys_id, *params])
     return fetch_dict(cursor)
 
 
@@ -102,22 +133,24 @@ def update(db: sqlite_utils.Database, dictionary: Dictionary, table: str, sys_id
         return
     names = _columns(dictionary, table, values)
     assignments = ", ".join(f"{quote_identifier(n)} = ?" for n in names)
+    physical = _physical_of_row(db, dictionary, table, sys_id)
     db.execute(
-        f"UPDATE {quote_identifier(dictionary.root(table))} SET {assignments} WHERE sys_id = ?",
+        f"UPDATE {quote_identifier(physical)} SET {assignments} WHERE sys_id = ?",
         [*(values[n] for n in names), sys_id],
     )
 
 
 def delete(db: sqlite_utils.Database, dictionary: Dictionary, table: str, sys_id: str) -> None:
     """Delete one row."""
-    db.execute(f"DELETE FROM {quote_identifier(dictionary.root(table))} WHERE sys_id = ?", [sys_id])
+    physical = _physical_of_row(db, dictionary, table, sys_id)
+    db.execute(f"DELETE FROM {quote_identifier(physical)} WHERE sys_id = ?", [sys_id])
 
 
 def count(db: sqlite_utils.Database, dictionary: Dictionary, table: str) -> int:
     """How many rows ``table`` holds (its classes only)."""
     where, params = class_filter(dictionary, table)
-    root = dictionary.root(table)
-    return int(db.execute(f"SELECT count(*) FROM {quote_identifier(root)} WHERE {where}",
+    source = dictionary.read_source(table)
+    return int(db.execute(f"SELECT count(*) FROM {quote_identifier(source)} WHERE {where}",
                           params).fetchone()[0])
 
 
@@ -128,10 +161,37 @@ def find_by(db: sqlite_utils.Database, dictionary: Dictionary, table: str,
     names = _columns(dictionary, table, equals)
     clauses = [where] + [f"{quote_identifier(n)} = ?" for n in names]
     cursor = db.execute(
-        f"SELECT * FROM {quote_identifier(dictionary.root(table))} WHERE {' AND '.join(clauses)}",
+        f"SELECT * FROM {quote_identifier(dictionary.read_source(table))} "
+        f"WHERE {' AND '.join(clauses)}",
         [*params, *(equals[n] for n in names)],
     )
     return fetch_dicts(cursor)
+
+
+def select_columns(db: sqlite_utils.Database, dictionary: Dictionary, table: str,
+                   columns: Iterable[str]) -> list[dict[str, Any]]:
+    """Every row of ``table`` (its classes), only the named columns that exist: a wide
+    physical table (``sys_metadata`` has a thousand columns) is read narrow."""
+    fields = dictionary.fields(table)
+    names = [c for c in dict.fromkeys(["sys_id", *columns]) if c in fields
+             and fields[c].is_stored]
+    where, params = class_filter(dictionary, table)
+    cursor = db.execute(
+        f"SELECT {', '.join(quote_identifier(n) for n in names)} "
+        f"FROM {quote_identifier(dictionary.read_source(table))} WHERE {where}", params)
+    return fetch_dicts(cursor)
+
+
+def select_values(db: sqlite_utils.Database, dictionary: Dictionary, table: str,
+                  columns: Sequence[str]) -> list[tuple[Any, ...]]:
+    """Every row of ``table`` (its classes) as a tuple of the named columns (all must be
+    stored columns): the cheapest full read."""
+    _columns(dictionary, table, columns)
+    where, params = class_filter(dictionary, table)
+    return db.execute(
+        f"SELECT {', '.join(quote_identifier(n) for n in columns)} "
+        f"FROM {quote_identifier(dictionary.read_source(table))} WHERE {where}",
+        params).fetchall()
 
 
 def next_number(db: sqlite_utils.Database, table: str) -> tuple[str, int, int] | None:

@@ -7,13 +7,13 @@ query compiler with positional parameters; values are always bound. Nothing here
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlite_utils
 from sqlite_utils.db import quote_identifier
 
-from mock_servicenow.dictionary import Dictionary
+from mock_servicenow.dictionary import Dictionary, Field
 from mock_servicenow.store.db import cached_config, cached_scalar
 from mock_servicenow.store.rows import class_filter, fetch_dicts, insert_values
 
@@ -29,9 +29,16 @@ def _qualified_class_filter(dictionary: Dictionary, table: str,
     return f"{alias}.{where}", params
 
 
+def readable_columns(dictionary: Dictionary, table: str) -> Mapping[str, Field]:
+    """The stored columns of what ``table`` is read from (``Dictionary.read_source``)."""
+    if len(dictionary.parts(table)) == 1:
+        return dictionary.physical_fields(dictionary.root(table))
+    return {name: fld for name, fld in dictionary.fields(table).items() if fld.is_stored}
+
+
 def _from(dictionary: Dictionary, table: str, joins: Sequence[str], alias: str) -> str:
-    root = dictionary.root(table)
-    return f"FROM {quote_identifier(root)} AS {alias} " + " ".join(joins)
+    source = dictionary.read_source(table)
+    return f"FROM {quote_identifier(source)} AS {alias} " + " ".join(joins)
 
 
 def _page_sql(dictionary: Dictionary, table: str, select: str, *, where: str,
@@ -150,7 +157,7 @@ def _json_select(dictionary: Dictionary, table: str, wire: tuple[tuple[str, str,
                  alias: str) -> tuple[str, tuple[str, ...]]:
     """The SELECT list of :func:`select_page_json` (built once per field list): one
     ``json_object`` per 60 fields; and the link prefixes it binds, in order."""
-    physical = dictionary.physical_fields(dictionary.root(table))
+    physical = readable_columns(dictionary, table)
     pairs: list[str] = []
     ends_nested: list[bool] = []  # the pair's value can be an object (a reference link)
     prefixes: list[str] = []
@@ -195,21 +202,30 @@ def count_matching(db: sqlite_utils.Database, dictionary: Dictionary, table: str
 
 
 def columns_by_ids(db: sqlite_utils.Database, dictionary: Dictionary, table: str,
-                   sys_ids: Iterable[str], columns: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """``{sys_id: {column: value}}`` for the given rows of ``table`` (one query per 900 ids)."""
-    physical = dictionary.physical_fields(dictionary.root(table))
-    wanted = [c for c in dict.fromkeys(["sys_id", *columns]) if c in physical]
+                   sys_ids: Iterable[str], columns: Sequence[str], *,
+                   key: str = "sys_id") -> dict[str, dict[str, Any]]:
+    """``{key value: {column: value}}`` for the rows of ``table`` whose ``key`` column (the
+    sys_id, or a reference's ``reference_key``) is one of ``sys_ids`` (one query per 900);
+    empty for a table the dictionary does not serve."""
+    if table not in dictionary:
+        return {}
+    physical = readable_columns(dictionary, table)
+    if key not in physical:
+        return {}
+    wanted = [c for c in dict.fromkeys([key, *columns]) if c in physical]
     ids = sorted({i for i in sys_ids if i})
     found: dict[str, dict[str, Any]] = {}
-    root = quote_identifier(dictionary.root(table))
+    root = quote_identifier(dictionary.read_source(table))
     select = ", ".join(quote_identifier(c) for c in wanted)
+    where, params = _qualified_class_filter(dictionary, table, root)
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
         marks = ", ".join("?" for _ in chunk)
-        cursor = db.execute(f"SELECT {select} FROM {root} WHERE sys_id IN ({marks})", chunk)
+        cursor = db.execute(f"SELECT {select} FROM {root} WHERE ({where}) AND "
+                            f"{quote_identifier(key)} IN ({marks})", [*params, *chunk])
         for row in cursor.fetchall():
             record = dict(zip(wanted, row, strict=True))
-            found[str(record["sys_id"])] = record
+            found.setdefault(str(record[key]), record)
     return found
 
 

@@ -162,7 +162,8 @@ def _values(fld: Field, references: dict[str, list[str]]) -> st.SearchStrategy[A
         typed.append(st.integers(min_value=-3, max_value=2**40))
     if fld.type == "reference":
         assert fld.reference is not None
-        typed.append(st.sampled_from([*references[fld.reference], "no-such-record"]))
+        # A reference to a table the emulator does not serve has no records to pick.
+        typed.append(st.sampled_from([*references.get(fld.reference, []), "no-such-record"]))
     if fld.type in ("glide_date_time", "due_date", "glide_duration"):
         typed.append(DATES)
     return st.one_of(typed)
@@ -170,7 +171,7 @@ def _values(fld: Field, references: dict[str, list[str]]) -> st.SearchStrategy[A
 
 def _references(ctx: Context) -> dict[str, list[str]]:
     targets = {fld.reference for fld in ctx.dictionary.fields("incident").values()
-               if fld.reference}
+               if fld.reference and fld.reference in ctx.dictionary}
     return {target: [str(row["sys_id"]) for row in table_queries.select_page(
         ctx.db, ctx.dictionary, target, where="1", params=[], limit=4, offset=0)]
         for target in targets}

@@ -6,19 +6,18 @@ them); the reasoning behind each is in docs/m365ticket-app.md.
 
 from __future__ import annotations
 
-from mock_servicenow.apps.x_mioms_m365ticket.tables import (
-    CHECKLIST,
-    CONNECTION,
-    SCOPE,
-    SCOPE_SYS_ID,
-)
-
 __all__ = [
     "APP_NAME", "APP_ROLE", "APP_VERSION", "CHECKLIST_TABLE", "CONNECTION_TABLE",
     "CORRELATION_DISPLAY", "INTEGRATION_ROLES", "INTEGRATION_USER", "INTEGRATION_USER_FULL_NAME",
     "MIN_RELEASE", "OAUTH_ENTITY_NAME", "PACKAGE_PRIVILEGES", "PRIVILEGES", "REDIRECT_URL",
     "SCOPE", "SCOPE_SYS_ID",
 ]
+
+#: The application scope (m365-ticketing.md §3.1, from the verbatim error text).
+SCOPE = "x_mioms_m365ticket"
+#: The app's ``sys_scope`` sys_id (md5 of ``sys_scope/x_mioms_m365ticket``, like other seeded
+#: records; fixed so ``sys_db_object.sys_scope`` of the app tables (``tables.json``) can name it).
+SCOPE_SYS_ID = "10fffb71a7f8d7d771178fe51c24160d"
 
 #: The app's display name (``sys_scope.name``; m365-ticketing.md §3.4 "Status" row).
 APP_NAME = "Microsoft 365 Ticketing Connector"
@@ -63,5 +62,5 @@ PACKAGE_PRIVILEGES: tuple[tuple[str, str], ...] = (
 #: "Microsoft 365 Security and Configuration Change Request").
 CORRELATION_DISPLAY = "Microsoft 365 Security and Configuration"
 
-CHECKLIST_TABLE = CHECKLIST.name
-CONNECTION_TABLE = CONNECTION.name
+CHECKLIST_TABLE = f"{SCOPE}_checklist"
+CONNECTION_TABLE = f"{SCOPE}_connection"

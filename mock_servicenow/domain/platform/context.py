@@ -16,6 +16,7 @@ from mock_servicenow.dictionary import Dictionary
 from mock_servicenow.domain.identity.passwords import PasswordVerifier
 from mock_servicenow.domain.platform.clock import Clock, format_glide
 from mock_servicenow.domain.platform.ids import IdGenerator
+from mock_servicenow.domain.platform.schema import Schema
 from mock_servicenow.releases import Release
 
 #: The well-known admin sys_id present on every instance (servicenow-behaviour §1.4).
@@ -24,17 +25,26 @@ ADMIN_SYS_ID = "6816f79cc0a8016401c5a33be04be441"
 
 @dataclass
 class Platform:
-    """Instance-wide services, built once per app: dictionary, ids, release, hashing."""
+    """Instance-wide services, built once per app: the schema, ids, release, hashing.
+
+    ``schema`` holds the out-of-box dictionary (``dictionary``) and the dictionaries that
+    instances' own records describe (custom fields and tables, ``schema.py``).
+    """
 
     name: str
     release: Release
-    dictionary: Dictionary
+    schema: Schema
     ids: IdGenerator
     verifier: PasswordVerifier
     password_hash_iterations: int
     access_token_lifespan: int = 1800
     refresh_token_lifespan: int = 8_640_000
     base_url: str | None = None
+
+    @property
+    def dictionary(self) -> Dictionary:
+        """The out-of-box dictionary (an instance's own: ``Context.dictionary``)."""
+        return self.schema.base
 
 
 @dataclass(frozen=True)
@@ -76,11 +86,20 @@ class Context:
     user: Principal = field(default_factory=lambda: SYSTEM)
     base_url: str = "http://127.0.0.1:8080"
     api_version: str | None = None
+    _dictionary: Dictionary | None = field(default=None, init=False, repr=False)
 
     @property
     def dictionary(self) -> Dictionary:
-        """Shortcut for ``platform.dictionary``."""
-        return self.platform.dictionary
+        """The dictionary of this instance's records (custom fields and tables included),
+        read once per use case."""
+        known = self._dictionary
+        if known is None:
+            known = self._dictionary = self.platform.schema.for_db(self.db)
+        return known
+
+    def use_dictionary(self, dictionary: Dictionary) -> None:
+        """The dictionary after this use case changed the dictionary records."""
+        self._dictionary = dictionary
 
     def now(self) -> datetime:
         """The instance's current time."""

@@ -18,19 +18,20 @@ from pathlib import Path
 
 import sqlite_utils
 
-from mock_servicenow.domain.platform import scenarios
+from mock_servicenow.dictionary import Dictionary
+from mock_servicenow.domain.platform import scenarios, schema
 from mock_servicenow.domain.platform.clock import ControllableClock
 from mock_servicenow.domain.platform.context import SYSTEM, Context, Platform
 from mock_servicenow.domain.platform.scenarios import BUILTIN_ACTIONS, Action, Scenario
 from mock_servicenow.domain.platform.seed import Installer, seed_instance
-from mock_servicenow.store import rows
+from mock_servicenow.store import rows, schema_store
 from mock_servicenow.store.db import (
     DatabaseLocation,
     DatabaseUnavailable,
     copy_database,
     write_transaction,
 )
-from mock_servicenow.store.migrations import MIGRATIONS, apply_migrations
+from mock_servicenow.store.migrations import MIGRATIONS, apply_migrations, sync_schema
 
 _CLOCK_KEY = "clock"
 _SCENARIOS_KEY = "scenarios"
@@ -77,11 +78,25 @@ class Instance:
             if fresh:
                 self._copy_template_into(db)
             else:
-                apply_migrations(db, self.platform.dictionary)
+                self._migrate(db)
             for name in self.startup_scenarios:
                 self.apply_scenario(db, name)
         finally:
             db.close()
+
+    def _migrate(self, db: sqlite_utils.Database) -> None:
+        """An existing database: migrations, the out-of-box dictionary records of this
+        release, and physical tables for the dictionary its records describe."""
+        apply_migrations(db, self.platform.dictionary)
+        with write_transaction(db):
+            schema.refresh_out_of_box(db, self.platform.schema)
+            described = self.platform.schema.for_version(db, schema_store.dictionary_version(db))
+            if described is not self.platform.dictionary:
+                sync_schema(db, described)
+
+    def dictionary(self, db: sqlite_utils.Database) -> Dictionary:
+        """The dictionary ``db``'s records describe (custom fields and tables included)."""
+        return self.platform.schema.for_db(db)
 
     def connect(self) -> sqlite_utils.Database:
         """A new connection to the instance database (the caller closes it)."""
@@ -193,8 +208,9 @@ class Instance:
     def table_counts(self, db: sqlite_utils.Database,
                      tables: Iterable[str] | None = None) -> dict[str, int]:
         """Row count per table (extended tables counted by class), for ``/_emulator/info``."""
-        names = list(tables) if tables is not None else [t.name for t in self.platform.dictionary]
-        return {name: rows.count(db, self.platform.dictionary, name) for name in names}
+        dictionary = self.dictionary(db)
+        names = list(tables) if tables is not None else [t.name for t in dictionary]
+        return {name: rows.count(db, dictionary, name) for name in names if name in dictionary}
 
     def close(self) -> None:
         """Release a memory database (the shared template stays cached)."""

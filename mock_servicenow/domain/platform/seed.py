@@ -18,10 +18,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mock_servicenow.dictionary import Dictionary
-from mock_servicenow.dictionary.values import to_storage
+from mock_servicenow.dictionary.values import script_default, to_storage
 from mock_servicenow.domain.identity.passwords import hash_password
 from mock_servicenow.domain.platform.clock import format_glide
 from mock_servicenow.domain.platform.context import ADMIN_SYS_ID, Context
+from mock_servicenow.domain.platform.schema import seed_dictionary, stamp_out_of_box
 from mock_servicenow.store import rows
 
 #: An app installer: called with the context after the platform seed (see ``apps/``).
@@ -184,7 +185,7 @@ def storage_row(dictionary: Dictionary, table: str, values: Mapping[str, Any], *
             continue
         if name in values:
             row[name] = to_storage(fld, values[name])
-        elif fld.default is not None:
+        elif fld.default is not None and script_default(fld.default) is None:
             row[name] = to_storage(fld, fld.default)
     row.setdefault("sys_created_on", stamp)
     row.setdefault("sys_updated_on", stamp)
@@ -215,17 +216,21 @@ class Seeder:
 def seed_instance(ctx: Context, *, kind: str, admin_password: str,
                   installers: Iterable[Installer] = ()) -> None:
     """Fill a migrated, empty database: platform records, demo data (``kind="demo"``), apps."""
+    # The out-of-box dictionary, whatever the version triggers draw while the seed writes.
+    ctx.use_dictionary(ctx.platform.dictionary)
     seeder = Seeder(ctx)
     _seed_platform(seeder, admin_password)
     if kind == "demo":
         _seed_demo(seeder)
     for install in installers:
         install(ctx)
+    # The records describe the out-of-box dictionary: the version says so, whatever the
+    # triggers drew while they were written.
+    stamp_out_of_box(ctx.db, ctx.platform.schema)
 
 
 def _seed_platform(seeder: Seeder, admin_password: str) -> None:
     ctx = seeder.ctx
-    dictionary = ctx.dictionary
     seeder.add("sys_scope", {"name": "Global", "scope": "global", "version": "",
                              "vendor": "ServiceNow", "short_description": "Global scope"},
                sys_id="global")
@@ -241,22 +246,7 @@ def _seed_platform(seeder: Seeder, admin_password: str) -> None:
         "user_password": hash_password(admin_password, iterations=iterations), "roles": "admin",
     }, sys_id=ADMIN_SYS_ID)
     grant_role(seeder, ADMIN_SYS_ID, "admin")
-    for table in dictionary:
-        seeder.add("sys_db_object", {
-            "name": table.name, "label": table.label,
-            "super_class": stable_sys_id("sys_db_object", table.super_class)
-            if table.super_class else "",
-            "number_ref": table.number_prefix or "",
-            "is_extendable": table.extensible or bool(dictionary.descendants(table.name)[1:]),
-            "sys_scope": table.scope, "access": table.access,
-            "read_access": table.read_access, "create_access": table.create_access,
-            "update_access": table.update_access, "delete_access": table.delete_access,
-            "ws_access": table.ws_access, "caller_access": table.caller_access,
-        }, sys_id=stable_sys_id("sys_db_object", table.name))
-        if table.number_prefix:
-            seeder.add("sys_number", {"category": table.name, "prefix": table.number_prefix,
-                                      "number": str(table.number_start), "maximum_digits": "7"},
-                       sys_id=stable_sys_id("sys_number", table.name))
+    seed_dictionary(ctx.db, ctx.platform.schema, format_glide(DEMO_EPOCH))
     release = ctx.platform.release
     properties = (
         ("glide.war", release.glide_war, "string", "The running build (servicenow-behaviour §8)"),

@@ -15,9 +15,14 @@ transaction; nothing commits. Sources (servicenow-behaviour):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from mock_servicenow.dictionary import Dictionary
+from mock_servicenow.dictionary.records import VERSIONED_TABLES
+from mock_servicenow.dictionary.values import script_default
+from mock_servicenow.domain.platform import schema
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.errors import OperationFailed
 from mock_servicenow.store import rows
@@ -78,6 +83,28 @@ INACTIVE_STATES: Mapping[str, frozenset[int]] = {
 }
 
 
+#: The ``javascript:`` defaults of the out-of-box dictionary that the emulator runs, by
+#: script (``dictionary.values.script_default``): the caller's sys_id, the current time, the
+#: record's class. ``getNextObjNumberPadded()`` is :func:`assign_number`. Defaults calling
+#: other scripts (UI helpers, script includes) leave the field empty.
+SCRIPT_DEFAULTS: Mapping[str, Callable[[Context, str], str | None]] = {
+    "gs.getUserID()": lambda ctx, table: ctx.user.sys_id,
+    "gs.nowDateTime()": lambda ctx, table: ctx.now_glide(),
+    "current.getTableName()": lambda ctx, table: table,
+}
+
+
+@functools.lru_cache(maxsize=512)
+def _script_defaults(dictionary: Dictionary, table: str) -> tuple[tuple[str, str], ...]:
+    """``(field, script)`` of the table's stored fields whose default the emulator runs."""
+    found = []
+    for name, fld in dictionary.fields(table).items():
+        script = script_default(fld.default)
+        if fld.is_stored and script in SCRIPT_DEFAULTS:
+            found.append((name, str(script)))
+    return tuple(found)
+
+
 def _is(ctx: Context, table: str, name: str) -> bool:
     return name in ctx.dictionary.ancestry(table)
 
@@ -101,13 +128,15 @@ def before_insert(ctx: Context, table: str, row: dict[str, Any]) -> None:
     row["sys_created_on"] = row["sys_updated_on"] = now
     row["sys_created_by"] = row["sys_updated_by"] = ctx.user.user_name
     row["sys_mod_count"] = 0
-    fields = ctx.dictionary.fields(table)
-    if "opened_by" in fields and not row.get("opened_by"):
-        row["opened_by"] = ctx.user.sys_id
-    if "opened_at" in fields and not row.get("opened_at"):
-        row["opened_at"] = now
+    for name, script in _script_defaults(ctx.dictionary, table):
+        if row.get(name) in (None, ""):
+            value = SCRIPT_DEFAULTS[script](ctx, table)
+            if value is not None:
+                row[name] = value
     assign_number(ctx, table, row)
     _apply_rules(ctx, table, row, previous=None)
+    if table in VERSIONED_TABLES:
+        schema.before_dictionary_write(ctx, table, row, None)
 
 
 def before_update(ctx: Context, table: str, previous: Mapping[str, Any],
@@ -116,9 +145,18 @@ def before_update(ctx: Context, table: str, previous: Mapping[str, Any],
     if _is(ctx, table, "change_request"):
         check_change_transition(previous, row)
     _apply_rules(ctx, table, row, previous=previous)
+    if table in VERSIONED_TABLES:
+        schema.before_dictionary_write(ctx, table, row, previous)
     row["sys_updated_on"] = ctx.now_glide()
     row["sys_updated_by"] = ctx.user.user_name
     row["sys_mod_count"] = int(previous.get("sys_mod_count") or 0) + 1
+
+
+def after_write(ctx: Context, table: str, row: Mapping[str, Any], operation: str) -> None:
+    """Rules after an ``insert``, ``update`` or ``delete``, in the same transaction: a
+    dictionary record changes the schema at once (``domain/platform/schema.py``)."""
+    if table in VERSIONED_TABLES:
+        schema.after_dictionary_write(ctx, table, row, operation)
 
 
 def _oauth_entity_rules(ctx: Context, row: dict[str, Any]) -> None:

@@ -176,27 +176,32 @@ def _walk(ctx: Context, table: str, page: Mapping[str, Sequence[Any]],
         if following is None or not following.is_stored:
             return None
         found = table_queries.columns_by_ids(ctx.db, ctx.dictionary, target,
-                                             [v for v in values if v], [part])
+                                             [str(v) for v in values if v], [part],
+                                             key=fld.reference_key)
         values = [found.get(str(v), {}).get(part) if v else None for v in values]
         fld = following
     return fld, values
 
 
 def _reference_displays(ctx: Context, columns: Sequence[_Column]) -> dict[str, dict[str, str]]:
-    wanted: dict[str, set[str]] = defaultdict(set)
+    """``{target table: {stored value: display value}}`` for the reference columns shown (a
+    reference stores the target's sys_id, or its ``reference_key`` column)."""
+    wanted: dict[tuple[str, str], set[str]] = defaultdict(set)
     for column in columns:
         if column.field.type == "reference" and column.field.reference:
-            wanted[column.field.reference].update(str(v) for v in column.values if v)
+            wanted[(column.field.reference, column.field.reference_key)].update(
+                str(v) for v in column.values if v)
     displays: dict[str, dict[str, str]] = {}
-    for target, ids in wanted.items():
+    for (target, key), ids in wanted.items():
+        shown = displays.setdefault(target, {})
         display = ctx.dictionary.display_field(target)
         if display is None or not ids:
-            displays[target] = {}
             continue
         display_field = ctx.dictionary.fields(target)[display]
-        found = table_queries.columns_by_ids(ctx.db, ctx.dictionary, target, ids, [display])
-        displays[target] = {sys_id: to_wire(display_field, row.get(display))
-                            for sys_id, row in found.items()}
+        found = table_queries.columns_by_ids(ctx.db, ctx.dictionary, target, ids, [display],
+                                             key=key)
+        shown.update({value: to_wire(display_field, row.get(display))
+                      for value, row in found.items()})
     return displays
 
 

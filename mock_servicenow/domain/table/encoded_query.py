@@ -267,7 +267,8 @@ def _format_term(term: Term) -> str:
 
 @dataclass(frozen=True)
 class _Path:
-    hops: tuple[tuple[str, str], ...]  # quoted (reference column, referenced root) per step
+    # quoted (reference column, referenced root, the root's key column) per step
+    hops: tuple[tuple[str, str, str], ...]
     target: Field
     column: str  # quoted name of the target column
 
@@ -286,7 +287,7 @@ _NO_MATCH = _NoMatch()
 @lru_cache(maxsize=4096)
 def _resolve(dictionary: Dictionary, table: str, path: str) -> _Path | None:
     # Cached per (dictionary, table, path): compile cost does not grow with the schema size.
-    hops: list[tuple[str, str]] = []
+    hops: list[tuple[str, str, str]] = []
     current = table
     names = path.split(".")
     for position, name in enumerate(names):
@@ -295,10 +296,12 @@ def _resolve(dictionary: Dictionary, table: str, path: str) -> _Path | None:
             return None
         if position == len(names) - 1:
             return _Path(tuple(hops), fld, quote_identifier(fld.name))
-        if fld.type != "reference" or fld.reference is None:
+        target = fld.reference
+        if fld.type != "reference" or target is None or target not in dictionary:
             return None
-        hops.append((quote_identifier(fld.name), quote_identifier(dictionary.root(fld.reference))))
-        current = fld.reference
+        hops.append((quote_identifier(fld.name), quote_identifier(dictionary.read_source(target)),
+                     quote_identifier(fld.reference_key)))
+        current = target
     return None
 
 
@@ -320,14 +323,14 @@ class _Compiler:
         alias = self.alias
         if resolved.hops:
             names = path.split(".")
-            for position, (column, root) in enumerate(resolved.hops):
+            for position, (column, root, key) in enumerate(resolved.hops):
                 prefix = ".".join(names[: position + 1])
                 joined = self.join_aliases.get(prefix)
                 if joined is None:
                     joined = f"j{len(self.join_aliases) + 1}"
                     self.join_aliases[prefix] = joined
                     self.joins.append(
-                        f'LEFT JOIN {root} AS {joined} ON {joined}."sys_id" = {alias}.{column}')
+                        f"LEFT JOIN {root} AS {joined} ON {joined}.{key} = {alias}.{column}")
                 alias = joined
         return f"{alias}.{resolved.column}", resolved.target
 

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from mock_servicenow.dictionary import Dictionary, Field
-from mock_servicenow.dictionary.values import InvalidValue, to_storage, to_wire
+from mock_servicenow.dictionary.values import InvalidValue, script_default, to_storage, to_wire
 from mock_servicenow.domain.identity.passwords import hash_password
 from mock_servicenow.domain.platform.clock import GLIDE_FORMAT, format_glide
 from mock_servicenow.domain.platform.context import Context
@@ -310,12 +310,14 @@ def _from_display(ctx: Context, fld: Field, value: str) -> str:
         for choice in fld.choices:
             if choice.label == value:
                 return choice.value
-    if fld.type == "reference" and fld.reference and value and not _SYS_ID.match(value):
-        display = ctx.dictionary.display_field(fld.reference)
-        if display is not None:
-            found = rows.find_by(ctx.db, ctx.dictionary, fld.reference, **{display: value})
+    target = fld.reference
+    if (fld.type == "reference" and target is not None and target in ctx.dictionary and value
+            and not (fld.reference_key == "sys_id" and _SYS_ID.match(value))):
+        display = ctx.dictionary.display_field(target)
+        if display is not None and display != fld.reference_key:
+            found = rows.find_by(ctx.db, ctx.dictionary, target, **{display: value})
             if found:
-                return str(found[0]["sys_id"])
+                return str(found[0][fld.reference_key])
     return value
 
 
@@ -434,17 +436,19 @@ def _create(ctx: Context, table: str, body: Mapping[str, Any], *, input_display_
             row["sys_class_name"] = table
         business_rules.before_insert(ctx, table, row)
         _write(lambda: rows.insert(ctx.db, ctx.dictionary, table, row))
+        business_rules.after_write(ctx, table, row, "insert")
         _record_journals(ctx, table, sys_id, journals)
     return read(sys_id)
 
 
 @functools.lru_cache(maxsize=256)
 def _stored_defaults(dictionary: Dictionary, table: str) -> tuple[tuple[str, Any], ...]:
-    """``(column, storage value)`` of every stored field with a default (the dictionary's
-    defaults are constants: computed once per table, not per insert)."""
+    """``(column, storage value)`` of every stored field with a constant default, computed
+    once per table (script defaults run in ``business_rules.before_insert``)."""
     return tuple((name, to_storage(fld, fld.default))
                  for name, fld in dictionary.fields(table).items()
-                 if fld.is_stored and fld.default is not None)
+                 if fld.is_stored and fld.default is not None
+                 and script_default(fld.default) is None)
 
 
 def _write(statement: Callable[[], None]) -> None:
@@ -474,6 +478,7 @@ def update_record(ctx: Context, table: str, sys_id: str, body: Mapping[str, Any]
         changes = {name: value for name, value in row.items()
                    if name != "sys_id" and value != previous.get(name)}
         _write(lambda: rows.update(ctx.db, ctx.dictionary, table, sys_id, changes))
+        business_rules.after_write(ctx, table, row, "update")
         _record_journals(ctx, str(previous.get("sys_class_name") or table), sys_id, journals)
         stored = rows.get(ctx.db, ctx.dictionary, table, sys_id)
     assert stored is not None
@@ -484,8 +489,9 @@ def delete_record(ctx: Context, table: str, sys_id: str, *, web_service: bool = 
     """Delete a record: 404 when missing or unreadable, 403 when the ACL denies (§1.1, §1.5)."""
     check_table(ctx, table, web_service=web_service)
     with write_transaction(ctx.db):
-        _row_to_change(ctx, table, sys_id, "delete")
+        previous = _row_to_change(ctx, table, sys_id, "delete")
         rows.delete(ctx.db, ctx.dictionary, table, sys_id)
+        business_rules.after_write(ctx, table, previous, "delete")
 
 
 def _row_to_change(ctx: Context, table: str, sys_id: str, operation: str) -> dict[str, Any]:
