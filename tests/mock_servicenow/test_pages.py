@@ -383,3 +383,18 @@ def test_update_goes_back_where_the_form_was_opened(snow_app: Flask, admin: Flas
         as_text=True)
     assert submit(admin, html, {"incident.description": "y"}).headers["Location"] == \
         "/incident_list.do"
+
+
+def test_references_that_store_a_key_link_by_that_key(admin: FlaskClient) -> None:
+    """``sys_dictionary.name`` stores the table's name, not a sys_id: its link opens the
+    ``sys_db_object`` record by name."""
+    page = _html(admin, "/sys_dictionary_list.do?sysparm_query=name%3Dincident"
+                 "&sysparm_force_row_count=5")
+    links = set(re.findall(r'href="(/sys_db_object\.do\?[^"]+)"', page))
+    assert links and all(link.startswith("/sys_db_object.do?sysparm_query=name%3D")
+                         for link in links)  # the Reference column: sys_user, task...
+    link = sorted(links)[0]
+    form = _html(admin, link)
+    name = link.rsplit("%3D", 1)[1]
+    assert '<input type="text" id="sys_db_object.name" name="sys_db_object.name" ' \
+        f'value="{name}">' in form

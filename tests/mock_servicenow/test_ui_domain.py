@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mock_servicenow import apps
-from mock_servicenow.dictionary import EXTENSIONS as FIELD_EXTENSIONS
-from mock_servicenow.dictionary import TABLES, Dictionary, Field, Table, default_dictionary
+from mock_servicenow.dictionary import Dictionary, Field, Table, default_dictionary
+from mock_servicenow.dictionary.loader import load_tables
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.domain.ui import lists, navigator, views
 from mock_servicenow.domain.ui.urls import list_url
@@ -49,32 +49,43 @@ def test_the_navigator_files_are_valid_and_name_the_issues_menus() -> None:
         "/x_mioms_m365ticket_checklist.do"
 
 
-def test_modules_of_tables_not_served_are_hidden_until_the_dictionary_has_them(
-        ctx: Context) -> None:
+def test_the_issues_modules_open_served_tables(ctx: Context) -> None:
     shown = _urls(navigator.navigator(ctx, SOURCES))
-    assert "Problem > All Problem Tasks" not in shown
-    assert "Change > All Change Tasks" not in shown
-    assert "Configuration > Base Items" not in shown
     assert shown["Incident > All"] == "/incident_list.do"
-    # The same instance with problem_task and cmdb_ci in its dictionary: their modules appear.
-    grown = Dictionary(TABLES + (
-        Table("problem_task", "Problem Task", super_class="task"),
-        Table("cmdb_ci", "Configuration Item",
-              fields=(Field("name", "string", "Name", display=True),)),
-    ), FIELD_EXTENSIONS)
-    bigger = dataclasses.replace(ctx, platform=dataclasses.replace(ctx.platform,
-                                                                    dictionary=grown))
-    shown = _urls(navigator.navigator(bigger, SOURCES))
     assert shown["Problem > All Problem Tasks"] == "/problem_task_list.do"
-    assert shown["Problem > Open Problem Tasks"] == \
-        "/problem_task_list.do?sysparm_query=active%3Dtrue"
+    assert shown["Change > Open Change Tasks"] == "/change_task_list.do?sysparm_query=active%3Dtrue"
     assert shown["Configuration > Base Items"] == "/cmdb_ci_list.do"
-    # A separator shows only above modules that are shown.
-    assert "Problem > Problem Tasks" in shown and shown["Problem > Problem Tasks"] is None
-    # The list of a table that appeared has its columns without any per-table code.
-    assert views.list_columns(grown, "problem_task") == \
-        views.list_columns(grown, "task")  # the ancestor's view
-    assert views.list_columns(grown, "cmdb_ci") == ["name", "sys_updated_on"]
+    assert shown["System Definition > Dictionary"] == "/sys_dictionary_list.do"
+    assert shown["Service Catalog > Requests"] == "/sc_request_list.do"
+    assert shown["Problem > Problem Tasks"] is None  # a separator above shown modules
+
+
+def test_modules_of_tables_not_served_appear_once_the_dictionary_has_them(
+        ctx: Context, tmp_path: Path) -> None:
+    menus = tmp_path / "navigator.yaml"
+    menus.write_text("applications:\n"
+                     "  - title: Widgets\n"
+                     "    modules:\n"
+                     "      - {title: Incidents, table: incident}\n"
+                     "      - {title: Stock, separator: true}\n"
+                     "      - {title: Create New, table: u_widget, new: true}\n"
+                     "      - {title: All Widgets, table: u_widget}\n")
+    sources = (menus,)
+    shown = _urls(navigator.navigator(ctx, sources))
+    assert shown == {"Widgets > Incidents": "/incident_list.do"}
+    # The same instance once its dictionary has u_widget (a custom table): its modules appear.
+    grown = Dictionary((*load_tables(), Table(
+        "u_widget", "Widget", fields=(Field("u_name", "string", "Name", display=True),
+                                      Field("u_count", "integer", "Count")))))
+    ctx.use_dictionary(grown)
+    shown = _urls(navigator.navigator(ctx, sources))
+    assert list(shown.items()) == [
+        ("Widgets > Incidents", "/incident_list.do"), ("Widgets > Stock", None),
+        ("Widgets > Create New", "/u_widget.do?sys_id=-1"),
+        ("Widgets > All Widgets", "/u_widget_list.do")]
+    # Its list and form views need no per-table code either.
+    assert views.list_columns(grown, "u_widget") == ["u_name", "u_count", "sys_updated_on"]
+    assert views.list_columns(grown, "change_task") == views.list_columns(grown, "task")
 
 
 def test_an_uninstalled_apps_menu_is_hidden(snow_settings: object) -> None:

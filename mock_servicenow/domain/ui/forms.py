@@ -24,12 +24,13 @@ from typing import Any
 
 from mock_servicenow.dictionary import Field
 from mock_servicenow.dictionary.model import SYSTEM_FIELD_NAMES
-from mock_servicenow.dictionary.values import InvalidValue, to_storage
+from mock_servicenow.dictionary.values import InvalidValue, script_default, to_storage
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.domain.table import acl, records
+from mock_servicenow.domain.table.business_rules import SCRIPT_DEFAULTS
 from mock_servicenow.domain.table.display import render_records
 from mock_servicenow.domain.ui import lists, views
-from mock_servicenow.domain.ui.urls import NEW_RECORD, form_url, list_url
+from mock_servicenow.domain.ui.urls import NEW_RECORD, list_url, reference_url
 from mock_servicenow.errors import InvalidRequest, RecordNotFound
 from mock_servicenow.store import rows
 
@@ -156,22 +157,32 @@ def _field(table: str, fld: Field, value: Any, editable: bool) -> FormField:
             choices += ((raw, raw),)  # a stored value the list does not know stays shown
     # A reference to a record that does not exist (sys_domain "global") has no display value
     # and gets no link: every link on a page opens something.
-    reference_url = (form_url(fld.reference, raw)
-                     if fld.type == "reference" and fld.reference and raw and shown else None)
+    link = (reference_url(fld.reference, fld.reference_key, raw)
+            if fld.type == "reference" and fld.reference and raw and shown else None)
     display = shown if kind in ("reference", "datetime", "readonly") else raw
     return FormField(
         name=fld.name, label=fld.label, kind=kind, value=raw, display=display,
         mandatory=fld.mandatory, choices=choices, reference_table=fld.reference,
-        reference_url=reference_url, history=history, max_length=fld.max_length,
+        reference_url=link, history=history, max_length=fld.max_length,
         original=display if kind in ("reference", "datetime") else raw)
 
 
 def _new_record(ctx: Context, table: str, query: str) -> dict[str, Any]:
-    """A new record as a form shows it: the dictionary's defaults, then ``sysparm_query``'s
-    ``field=value`` terms (navigate-using-url: "Applies the values to the new record")."""
+    """A new record as a form shows it: the dictionary's defaults (the ``javascript:`` ones the
+    insert runs, evaluated now: the user, the time), then ``sysparm_query``'s ``field=value``
+    terms (navigate-using-url: "Applies the values to the new record")."""
     fields = ctx.dictionary.fields(table)
     row: dict[str, Any] = {"sys_id": None}
-    wanted = {name: fld.default for name, fld in fields.items() if fld.default is not None}
+    wanted: dict[str, str] = {}
+    for name, fld in fields.items():
+        script = script_default(fld.default)
+        if script is None:
+            if fld.default is not None:
+                wanted[name] = fld.default
+        elif script in SCRIPT_DEFAULTS:  # run as the insert runs them: the user, the time
+            value = SCRIPT_DEFAULTS[script](ctx, table)
+            if value is not None:
+                wanted[name] = value
     wanted.update(lists.presets(ctx, table, query))
     for name, value in wanted.items():
         fld = fields[name]
@@ -271,14 +282,12 @@ def _resolve_reference(ctx: Context, fld: Field, text: str) -> str:
     """The sys_id a person meant by ``text`` in a reference field (its display value, or a
     sys_id of the referenced table); :class:`InvalidReference` when nothing matches."""
     assert fld.reference is not None
-    target = fld.reference
+    target, key = fld.reference, fld.reference_key
     display = ctx.dictionary.display_field(target)
-    if display is not None:
-        found = rows.find_by(ctx.db, ctx.dictionary, target, **{display: text})
+    for column in dict.fromkeys(c for c in (display, key) if c is not None):
+        found = rows.find_by(ctx.db, ctx.dictionary, target, **{column: text})
         if found:
-            return str(found[0]["sys_id"])
-    if rows.get(ctx.db, ctx.dictionary, target, text) is not None:
-        return text
+            return str(found[0][key])  # what the reference stores: a sys_id, or its key
     target_label = ctx.dictionary.table(target).label if target in ctx.dictionary else target
     raise InvalidReference(f"{fld.label}: no {target_label} matches \"{text}\"")
 

@@ -41,6 +41,7 @@ from mock_servicenow.domain.ui.urls import (
     ROW_CHOICES,
     form_url,
     list_url,
+    reference_url,
 )
 from mock_servicenow.store import table_queries
 
@@ -353,7 +354,7 @@ def _cell(column: str, value: Any, fld: Field) -> Cell:
         shown, raw = value, value
     text = "" if shown is None else str(shown)
     if fld.type == "reference" and fld.reference and raw and text:
-        return Cell(text, form_url(fld.reference, str(raw)))
+        return Cell(text, reference_url(fld.reference, fld.reference_key, str(raw)))
     return Cell(text)
 
 

@@ -40,3 +40,12 @@ def form_url(table: str, sys_id: str, *, query: str = "", view: str = "") -> str
     if view:
         params.append(("sysparm_view", view))
     return f"/{table}.do?{urlencode(params)}"
+
+
+def reference_url(table: str, key: str, value: str) -> str:
+    """The form of the record a reference names: by sys_id, or by the column the reference
+    stores when it is not the sys_id (``sys_dictionary.name`` names a ``sys_db_object`` by
+    ``name``)."""
+    if key == "sys_id":
+        return form_url(table, value)
+    return f"/{table}.do?{urlencode([('sysparm_query', f'{key}={value}')])}"
