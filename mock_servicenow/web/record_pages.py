@@ -16,7 +16,7 @@ form again with what the person typed and the platform's message at the top.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, current_app, g, redirect, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -65,8 +65,21 @@ def navpage() -> BaseResponse:
 
 @bp.get("/nav_to.do")
 def nav_to() -> BaseResponse:
-    """``nav_to.do?uri=<page>``: the page, with the navigator (a same-site page only)."""
-    return redirect(browser.safe_goto(request.args.get("uri")))
+    """``nav_to.do?uri=<page>``: the page, with the navigator (a same-site page only).
+
+    The platform's own examples leave the page's query unencoded
+    (``nav_to.do?uri=incident.do?sys_id=-1&sysparm_query=priority=1``): parameters after
+    ``uri`` belong to the page, and a page name without its leading ``/`` is one of ours.
+    """
+    uri = request.args.get("uri", "").strip()
+    if not uri or "://" in uri:
+        return redirect("/navpage.do")
+    if not uri.startswith("/"):
+        uri = "/" + uri
+    extra = [(k, v) for k, v in request.args.items(multi=True) if k != "uri"]
+    if extra:
+        uri += ("&" if "?" in uri else "?") + urlencode(extra)
+    return redirect(browser.safe_goto(uri))
 
 
 def _int(name: str, default: int) -> int:

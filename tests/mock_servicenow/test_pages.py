@@ -104,8 +104,12 @@ def test_modules_follow_the_users_acls(snow_app: Flask) -> None:
 def test_nav_to_opens_same_site_pages_only(admin: FlaskClient) -> None:
     assert admin.get("/nav_to.do?uri=/incident_list.do").headers["Location"] == \
         "/incident_list.do"
-    assert admin.get("/nav_to.do?uri=https://evil.example/").headers["Location"] == \
-        "/navpage.do"
+    # The platform's documented form: the page's own parameters follow, unencoded.
+    assert admin.get("/nav_to.do?uri=incident.do?sys_id=-1&sysparm_query=priority=1"
+                     ).headers["Location"] == "/incident.do?sys_id=-1&sysparm_query=priority%3D1"
+    for evil in ("https://evil.example/", "//evil.example/", "/\\evil", ""):
+        assert admin.get("/nav_to.do", query_string={"uri": evil}).headers["Location"] == \
+            "/navpage.do", evil
 
 
 # -- lists -------------------------------------------------------------------------------
