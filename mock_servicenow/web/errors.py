@@ -18,6 +18,7 @@ from mock_servicenow.errors import (
     RequestTooLarge,
     ServiceNowError,
 )
+from mock_servicenow.web.pages import message
 from mock_servicenow.web.responses import error_payload, json_response
 
 log = logging.getLogger("mock_servicenow")
@@ -45,8 +46,6 @@ _PAGE_TEXTS = {
 
 def _html_error(status: int, title: str) -> Response:
     """A styled page (the one template set) with a way back, never a bare status line."""
-    from mock_servicenow.web.pages import message
-
     heading, text = _PAGE_TEXTS.get(status, (title, title))
     try:
         return message(heading, text, status, link_url="/", link_text="Go to the instance")

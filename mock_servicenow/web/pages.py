@@ -19,6 +19,7 @@ from mock_servicenow import apps
 from mock_servicenow.domain.platform.context import Principal
 from mock_servicenow.domain.ui import navigator
 from mock_servicenow.web import assets
+from mock_servicenow.web import session as browser
 from mock_servicenow.web.context import (
     current_instance,
     emulator,
@@ -70,8 +71,6 @@ def page(template: str, status: int = 200, **values: Any) -> Response:
 def instance_page(template: str, user: Principal, status: int = 200, **values: Any) -> Response:
     """A page of the instance for a logged-in ``user``: the navigator shows the menus whose
     modules work for them (``domain/ui/navigator.py``)."""
-    from mock_servicenow.web import session as browser
-
     menus = navigator.navigator(get_ctx(user), navigator_sources())
     return page(template, status, user=user, menus=menus, g_ck=browser.user_token(), **values)
 
