@@ -2,7 +2,8 @@
 
 Connects to a ServiceNow instance over OAuth, shares Microsoft Secure Score improvement
 actions as change requests or incidents, tracks them, and disconnects. The CLI
-(``snow-connector``) is a thin layer over :class:`Connector`.
+(``snow-connector``) and the pages (``snow-connector ui``, :mod:`connector.ui`) are thin layers
+over :class:`Connector`.
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ from .api import (
     CardLine,
     Connector,
     DisconnectResult,
+    PendingAuthorization,
+    StateName,
     Status,
     SyncResult,
+    TaskDraft,
     Ticket,
     normalize_instance_url,
+    record_url,
     release_family,
 )
 from .client import ServiceNowClient
@@ -34,6 +39,7 @@ from .errors import (
     ServiceNowAPIError,
     TransportError,
     UnsupportedInstance,
+    describe,
 )
 from .graph import ActionSet, ImprovementAction, html_to_text, load_actions, parse_documents
 from .loopback import LoopbackReceiver, RedirectReceiver
@@ -57,6 +63,7 @@ __all__ = [
     "NotConnected",
     "NotFound",
     "NotProvisioned",
+    "PendingAuthorization",
     "PermissionDenied",
     "RateLimited",
     "ReauthorizationRequired",
@@ -64,18 +71,22 @@ __all__ = [
     "RetryPolicy",
     "ServiceNowAPIError",
     "ServiceNowClient",
+    "StateName",
     "Status",
     "SyncResult",
     "Task",
+    "TaskDraft",
     "Ticket",
     "TransportError",
     "UnsupportedInstance",
     "build_task",
     "correlation_id",
+    "describe",
     "html_to_text",
     "load_actions",
     "normalize_instance_url",
     "parse_documents",
+    "record_url",
     "release_family",
     "to_payload",
 ]

@@ -7,6 +7,7 @@ failure is a :class:`~connector.errors.ConnectorError`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import re
 import ssl
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from authlib.common.security import generate_token
@@ -42,9 +44,9 @@ from .errors import (
     TransportError,
     UnsupportedInstance,
 )
-from .graph import ActionSet, load_actions
+from .graph import CATEGORIES, ActionSet, load_actions, parse_documents
 from .loopback import LoopbackReceiver, RedirectReceiver
-from .mapping import TABLES, build_task, to_payload
+from .mapping import PRIORITIES, TABLES, build_task, default_description, to_payload
 from .retry import IDEMPOTENT, RetryTransport
 from .settings import ConnectorSettings
 from .store import ConnectorState, Credentials, Store, TrackedTicket
@@ -66,12 +68,19 @@ DEFAULT_STATE_NAMES: dict[str, dict[str, str]] = {
                  "7": "Closed", "8": "Canceled"},
 }
 CARD_TITLES = {"change_request": "Change management", "incident": "Incident management"}
+#: What the share task offers (the CLI's choices): ticket types, priorities, categories.
+TICKET_TYPES: tuple[str, ...] = tuple(TABLES)
+SHARE_PRIORITIES: tuple[str, ...] = PRIORITIES
+RECOMMENDATION_CATEGORIES: tuple[str, ...] = CATEGORIES
 #: Every correlation id the connector writes starts with this (see mapping.correlation_id).
 CORRELATION_PREFIX = "m365ss:"
 TICKET_FIELDS = ("sys_id,number,state,priority,short_description,due_date,correlation_id,"
                  "sys_updated_on,x_mioms_m365ticket_control_id")
 #: Tenant used when neither the Graph data nor the caller names one.
 DEFAULT_TENANT_ID = "00000000-0000-0000-0000-000000000000"
+
+
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")
 
 
 def normalize_instance_url(instance: str) -> str:
@@ -81,8 +90,14 @@ def normalize_instance_url(instance: str) -> str:
         raise InvalidInput("an instance URL is required (--instance)")
     if "://" not in value:
         value = f"https://{value}.service-now.com" if "." not in value else f"https://{value}"
-    url = httpx.URL(value)
-    if url.scheme not in ("http", "https") or not url.host:
+    try:
+        url = httpx.URL(value)
+        port = url.port
+    except httpx.InvalidURL:
+        raise InvalidInput(f"{instance!r} is not an instance URL") from None
+    # A DNS name or an IP literal (RFC 3986 §3.2.2), and a port that exists.
+    if url.scheme not in ("http", "https") or not _HOST.fullmatch(url.host) or \
+            not 0 < (port or 443) < 65536:
         raise InvalidInput(f"{instance!r} is not an instance URL")
     return str(url.copy_with(path="", query=None, fragment=None)).rstrip("/")
 
@@ -96,6 +111,12 @@ def release_family(glide_war: str) -> str | None:
     """
     match = re.match(r"glide-([a-z]+)-", glide_war.strip().lower())
     return match.group(1) if match else None
+
+
+def record_url(instance_url: str, table: str, sys_id: str) -> str:
+    """The record's form on the instance: ``<instance>/<table>.do?sys_id=<sys_id>``
+    (the platform's form URL; servicenow-behaviour §1 names records by table and sys_id)."""
+    return f"{instance_url.rstrip('/')}/{table}.do?" + urlencode({"sys_id": sys_id})
 
 
 @dataclass(frozen=True)
@@ -201,6 +222,42 @@ class DisconnectResult:
     connection_removed: bool = False
     tokens_revoked: bool = False
     warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PendingAuthorization:
+    """An authorization-code flow between its two halves (the browser is on the instance).
+
+    ``url`` is the authorize URL to open; the redirect to ``redirect_uri`` must carry
+    ``state``. The client secret is kept for the code exchange and never shown (``repr``).
+    """
+
+    url: str
+    state: str
+    redirect_uri: str
+    instance_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    ca_bundle: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskDraft:
+    """The share task as it opens for an improvement action (m365-ticketing.md §3.4)."""
+
+    action_id: str
+    name: str
+    description: str
+    category: str
+
+
+@dataclass(frozen=True)
+class StateName:
+    """One state value of a ticket type: the platform's label and the admin's name, if any."""
+
+    value: str
+    default: str
+    custom: str | None
 
 
 Progress = Callable[[int, int | None], None]
@@ -310,30 +367,54 @@ class Connector:
 
         Listens on the redirect URI, calls ``announce`` with the authorize URL (the CLI prints
         it), opens it (unless ``open_browser`` is false), waits for the redirect, checks
-        ``state`` and exchanges the code.
+        ``state`` and exchanges the code: :meth:`begin_authorization`, a receiver, then
+        :meth:`complete_authorization`.
+        """
+        pending = self.begin_authorization(instance, client_id, client_secret,
+                                           ca_bundle=ca_bundle)
+        receiver = self._receiver()
+        receiver.start(pending.redirect_uri)
+        announce(pending.url)
+        if open_browser:
+            try:
+                self._open_url(pending.url)
+            except Exception:  # noqa: BLE001 - no browser is fine: the URL was announced
+                pass
+        return self.complete_authorization(pending, receiver.wait())
+
+    def begin_authorization(self, instance: str, client_id: str, client_secret: str, *,
+                            ca_bundle: str | None = None) -> PendingAuthorization:
+        """The first half of the authorization-code flow: the authorize URL to open.
+
+        Nothing is sent or stored. The redirect URI is always the configured one
+        (``ConnectorSettings.redirect_uri``, which the instance's OAuth entity lists: a real
+        instance matches it exactly), whoever receives the redirect.
         """
         instance_url = normalize_instance_url(instance)
         _require(client_id=client_id, client_secret=client_secret)
         state = generate_token(32)
         request = authorization_request(instance_url, client_id, self.settings.redirect_uri,
                                         state)
-        receiver = self._receiver()
-        receiver.start(request.redirect_uri)
-        announce(request.url)
-        if open_browser:
-            try:
-                self._open_url(request.url)
-            except Exception:  # noqa: BLE001 - no browser is fine: the URL was announced
-                pass
-        callback = receiver.wait()
-        code = code_from_callback(callback, state)
-        with self._http(instance_url, ca_bundle) as http:
+        return PendingAuthorization(url=request.url, state=state,
+                                    redirect_uri=request.redirect_uri,
+                                    instance_url=instance_url, client_id=client_id,
+                                    client_secret=client_secret, ca_bundle=ca_bundle)
+
+    def complete_authorization(self, pending: PendingAuthorization,
+                               callback_url: str) -> Status:
+        """The second half: check the redirect's ``state``, exchange its code, store.
+
+        ``callback_url`` is the full URL the instance redirected the browser to.
+        """
+        code = code_from_callback(callback_url, pending.state)
+        with self._http(pending.instance_url, pending.ca_bundle) as http:
             token = send_token_request(
-                http, token_request(instance_url, "authorization_code", client_id,
-                                    client_secret, code=code,
-                                    redirect_uri=request.redirect_uri),
+                http, token_request(pending.instance_url, "authorization_code",
+                                    pending.client_id, pending.client_secret, code=code,
+                                    redirect_uri=pending.redirect_uri),
                 "authorization_code", self._clock)
-        return self._finish_connect(instance_url, client_id, client_secret, token, ca_bundle)
+        return self._finish_connect(pending.instance_url, pending.client_id,
+                                    pending.client_secret, token, pending.ca_bundle)
 
     def _finish_connect(self, instance_url: str, client_id: str, client_secret: str,
                         token: dict[str, Any], ca_bundle: str | None) -> Status:
@@ -418,6 +499,11 @@ class Connector:
                        connected_by=value_of(connection.get("connected_by")) or None,
                        hint=None if provisioned else NotProvisioned.hint)
 
+    def instance_url(self) -> str | None:
+        """The connected instance's URL (no request); ``None`` when not connected."""
+        credentials = self.store.load_credentials()
+        return credentials.instance_url if credentials else None
+
     def authorize(self, tenant_id: str | None = None) -> Status:
         """The provisioning step: register with the app's connection endpoint."""
         credentials = self._credentials()
@@ -430,6 +516,12 @@ class Connector:
         state.tenant_id = tenant
         self.store.save_state(state)
         return self.status()
+
+    def check_provisioned(self) -> None:
+        """Raise :class:`NotProvisioned` (or the instance's own refusal) unless sharing and the
+        cards would work now (one request: the app's ``GET /connection``)."""
+        with self._api() as api:
+            self._require_provisioned(api)
 
     def _require_provisioned(self, api: ServiceNowClient) -> None:
         connection = api.get_connection()
@@ -445,6 +537,14 @@ class Connector:
     def actions(self, files: Sequence[Path | str] = ()) -> ActionSet:
         """Improvement actions from Graph exports, or the built-in sample set."""
         return load_actions(files)
+
+    def draft(self, action_id: str, *, files: Sequence[Path | str] = ()) -> TaskDraft:
+        """What the share task starts with for an action (the admin edits it before sending):
+        the name, description and category ``share`` uses when none is given."""
+        action = self.actions(files).get(action_id)
+        return TaskDraft(action_id=action.id, name=action.title,
+                         description=default_description(action),
+                         category=action.category or "")
 
     def share(self, action_id: str, *, ticket_type: str, priority: str | None,
               due: str | dt.date | None, name: str | None = None,
@@ -614,6 +714,64 @@ class Connector:
         state.state_names.setdefault(table, {})[value.strip()] = clean
         self.store.save_state(state)
         return dict(state.state_names[table])
+
+    def clear_state_name(self, ticket_type: str, value: str) -> dict[str, str]:
+        """Show a state value with the platform's label again (undo :meth:`set_state_name`)."""
+        if ticket_type not in TABLES:
+            raise InvalidInput(f"ticket type {ticket_type!r} is not one of: change, incident")
+        table = TABLES[ticket_type]
+        state = self.store.load_state()
+        names = state.state_names.setdefault(table, {})
+        if names.pop(value.strip(), None) is not None:
+            self.store.save_state(state)
+        return dict(names)
+
+    def state_names(self, ticket_type: str) -> list[StateName]:
+        """Every state value of a ticket type the cards know: the platform's out-of-box values
+        first, then values the admin named or tickets carry (no request)."""
+        if ticket_type not in TABLES:
+            raise InvalidInput(f"ticket type {ticket_type!r} is not one of: change, incident")
+        table = TABLES[ticket_type]
+        state = self.store.load_state()
+        custom = state.state_names.get(table, {})
+        values = list(DEFAULT_STATE_NAMES[table])
+        values += [v for v in custom if v not in values]
+        values += sorted({t.state for t in state.tickets.values()
+                          if t.table == table and t.state and t.state not in values})
+        defaults = DEFAULT_STATE_NAMES[table]
+        return [StateName(value=v, default=defaults.get(v, v), custom=custom.get(v))
+                for v in values]
+
+    # Secure Score exports kept for the pages ----------------------------------------------
+    def import_actions(self, documents: Sequence[bytes | str]) -> ActionSet:
+        """Keep Graph ``secureScoreControlProfiles`` pages under the connector home.
+
+        The pages are read as :meth:`actions` reads ``--file`` (in order, the pages of one
+        listing); nothing is kept unless all of them parse. They replace the previous import.
+        """
+        parsed: list[object] = []
+        for number, document in enumerate(documents, start=1):
+            text = document.decode("utf-8-sig", errors="replace") \
+                if isinstance(document, bytes) else document
+            try:
+                parsed.append(json.loads(text))
+            except ValueError as exc:
+                raise InvalidInput(f"page {number} is not valid JSON: {exc}") from exc
+        if not parsed:
+            raise InvalidInput("no Secure Score export was given")
+        action_set = parse_documents(parsed)
+        if not action_set.actions:
+            raise InvalidInput("the export holds no improvement actions")
+        self.store.save_action_pages(parsed)
+        return action_set
+
+    def imported_action_files(self) -> list[Path]:
+        """The pages kept by :meth:`import_actions` (empty: the built-in sample set is used)."""
+        return self.store.action_page_paths()
+
+    def forget_imported_actions(self) -> None:
+        """Go back to the built-in sample set."""
+        self.store.delete_action_pages()
 
     # disconnect ----------------------------------------------------------------------------
     def disconnect(self) -> DisconnectResult:

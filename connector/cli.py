@@ -15,11 +15,14 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from .api import Card, Connector, Status, Ticket
-from .errors import ConnectorError, InvalidInput
+from .errors import ConnectorError, InvalidInput, describe
 from .mapping import PRIORITIES
 from .settings import ConnectorSettings
 
 ConnectorFactory = Callable[[ConnectorSettings], Connector]
+
+#: ``snow-connector ui``'s port: next to the loopback callback's 8765, which it must not take.
+DEFAULT_UI_PORT = 8766
 
 
 def _version() -> str:
@@ -112,6 +115,12 @@ def _parser() -> argparse.ArgumentParser:
     states_set.add_argument("name", metavar="NAME", help="the name to show for it")
 
     read_command("disconnect", "revoke tokens, remove the connection, delete secrets")
+
+    ui = sub.add_parser("ui", help="serve the Microsoft 365 side as local web pages")
+    ui.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default 127.0.0.1; keep it on loopback)")
+    ui.add_argument("--port", type=int, default=DEFAULT_UI_PORT,
+                    help=f"port (default {DEFAULT_UI_PORT}; 0 picks a free one)")
     return parser
 
 
@@ -266,6 +275,52 @@ def _run(args: argparse.Namespace, connector: Connector, out: TextIO, err: TextI
             out.write("disconnected\n" if outcome.was_connected else "not connected\n")
 
 
+def _serve_ui(args: argparse.Namespace, settings: ConnectorSettings,
+              make: Callable[[], Connector], account: str) -> int:
+    """``ui``: serve the pages until interrupted; ``ready: <url>`` once listening.
+
+    The access log (redacted) and the ui's errors go to stderr.
+    """
+    import logging
+    import signal
+
+    from .ui import create_app, listen
+    from .ui.security import host_names
+
+    app = create_app(settings, connector_factory=make, bound_host=args.host, account=account)
+    try:
+        listening = listen(app, args.host, args.port)
+    except OSError as exc:
+        sys.stderr.write(f"snow-connector: cannot listen on {args.host}:{args.port}: "
+                         f"{exc.strerror or exc}\n")
+        return 1
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("connector.ui")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    if host_names(args.host) is None:
+        sys.stderr.write(f"snow-connector: warning: {args.host} is not a loopback address; "
+                         "anyone who can reach it can use this connection\n")
+    sys.stdout.write(f"ready: {listening.base_url}\n")
+    sys.stdout.flush()
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        listening.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.extensions["snow_connector_ui"].flows.cancel()
+        listening.server.server_close()
+        listening.sock.close()
+        logger.removeHandler(handler)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None, *, connector: ConnectorFactory | None = None,
          environ: dict[str, str] | None = None) -> int:
     """Entry point; ``connector`` builds the library object (tests inject a transport)."""
@@ -273,15 +328,21 @@ def main(argv: Sequence[str] | None = None, *, connector: ConnectorFactory | Non
     settings = ConnectorSettings.from_env(environ)
     env = os.environ if environ is None else environ
     factory = connector or (lambda s: Connector(s))
-    instance = factory(settings)
-    if not instance.initiated_by:
-        instance.initiated_by = env.get("SNOW_CONNECTOR_UPN") or getpass.getuser()
+    account = env.get("SNOW_CONNECTOR_UPN") or getpass.getuser()
+
+    def make() -> Connector:
+        made = factory(settings)
+        if not made.initiated_by:
+            made.initiated_by = account
+        return made
+
+    if args.command == "ui":
+        return _serve_ui(args, settings, make, account)
+    instance = make()
     try:
         _run(args, instance, sys.stdout, sys.stderr)
     except ConnectorError as exc:
-        reason = " ".join(str(exc).split())
-        hint = f" (hint: {exc.hint})" if exc.hint else ""
-        sys.stderr.write(f"snow-connector: {reason}{hint}\n")
+        sys.stderr.write(f"snow-connector: {describe(exc)}\n")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write("snow-connector: interrupted\n")

@@ -20,7 +20,8 @@
      └─ TransportError                  the instance could not be reached or the answer was lost
 
 Every wrapper keeps the original exception as ``__cause__`` (``raise ... from exc``). No
-message ever contains a client secret, password or token.
+message ever contains a client secret, password or token. :func:`describe` is the one line
+both the CLI (after ``snow-connector:``) and the ui pages show for an error.
 """
 
 from __future__ import annotations
@@ -119,3 +120,13 @@ class RateLimited(ServiceNowAPIError):
 
 class TransportError(ConnectorError):
     """The request could not be sent, or its answer was lost (timeouts, resets, DNS)."""
+
+
+def describe(error: ConnectorError) -> str:
+    """The error as one line, hint included: ``<reason> (hint: <hint>)``.
+
+    The CLI prints it after ``snow-connector:``; the ui pages show it as is, so an error reads
+    the same in a terminal and in a browser.
+    """
+    reason = " ".join(str(error).split())
+    return f"{reason} (hint: {error.hint})" if error.hint else reason

@@ -36,7 +36,10 @@ class ConnectorSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ConnectorSettings:
-        """Settings from ``$SNOW_CONNECTOR_HOME`` (default ``~/.snow-connector``)."""
+        """Settings from ``$SNOW_CONNECTOR_HOME`` (default ``~/.snow-connector``) and
+        ``$SNOW_CONNECTOR_REDIRECT_URI`` (default :data:`DEFAULT_REDIRECT_URI`: it must be one
+        of the redirect URLs of the instance's OAuth application registry entry)."""
         env = os.environ if environ is None else environ
         home = env.get("SNOW_CONNECTOR_HOME") or str(Path.home() / ".snow-connector")
-        return cls(home=Path(home).expanduser())
+        redirect = env.get("SNOW_CONNECTOR_REDIRECT_URI", "").strip() or DEFAULT_REDIRECT_URI
+        return cls(home=Path(home).expanduser(), redirect_uri=redirect)

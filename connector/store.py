@@ -1,12 +1,15 @@
 """What the connector keeps on disk under its home, written atomically and owner-only.
 
-Two files:
+Two files, and the Secure Score export the ui pages were given:
 
 * ``credentials.json`` (mode 0600): exactly what the integration documents it keeps, the
   instance name (its URL), client id, client secret, access and refresh tokens (plus the access
   token's expiry, needed for proactive refresh) (m365-ticketing.md §3.3).
 * ``state.json`` (mode 0600): no secrets; provisioning flag, custom state names, the tickets
   the connector created and the sync watermark.
+
+* ``secure-score/page-N.json``: Graph ``secureScoreControlProfiles`` pages uploaded on the
+  ``/securescore`` page (no secrets; the CLI reads exports from ``--file`` instead).
 
 Writes go to a temporary file in the same directory, are fsynced, then ``os.replace``d over the
 old file, so a crash never leaves half a token file behind.
@@ -108,11 +111,12 @@ class Store:
         """Path of the non-secret state file."""
         return self.home / "state.json"
 
-    def _write(self, path: Path, payload: dict[str, Any]) -> None:
+    def _write(self, path: Path, payload: object) -> None:
         self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         # mkstemp creates the file 0600 before any byte is written: no window where a
         # secret sits in a world-readable file.
-        fd, tmp = tempfile.mkstemp(dir=self.home, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(payload, handle, indent=2, sort_keys=True)
@@ -169,3 +173,29 @@ class Store:
     def save_state(self, state: ConnectorState) -> None:
         """Persist the state atomically."""
         self._write(self.state_path, state.to_json())
+
+    @property
+    def actions_dir(self) -> Path:
+        """Where uploaded Secure Score export pages are kept."""
+        return self.home / "secure-score"
+
+    def save_action_pages(self, pages: list[Any]) -> None:
+        """Replace the kept export with ``pages`` (page-1.json, page-2.json, ...)."""
+        old = self.action_page_paths()
+        for number, page in enumerate(pages, start=1):
+            self._write(self.actions_dir / f"page-{number}.json", page)
+        for path in old[len(pages):]:
+            path.unlink(missing_ok=True)
+
+    def action_page_paths(self) -> list[Path]:
+        """The kept export's pages, in order (empty when none was uploaded)."""
+        if not self.actions_dir.is_dir():
+            return []
+        found = [(int(p.stem.split("-", 1)[1]), p) for p in self.actions_dir.glob("page-*.json")
+                 if p.stem.split("-", 1)[1].isdigit()]
+        return [p for _, p in sorted(found)]
+
+    def delete_action_pages(self) -> None:
+        """Forget the kept export."""
+        for path in self.action_page_paths():
+            path.unlink(missing_ok=True)

@@ -28,6 +28,7 @@ from mock_servicenow.releases import parse_release
 from mock_servicenow.settings import Settings
 from mock_servicenow.store.db import DatabaseLocation
 from mock_servicenow.web import (
+    api_key_pages,
     assets,
     auth,
     control_plane,
@@ -122,7 +123,8 @@ def create_app(settings: Settings) -> Flask:
         settings=settings,
         instance=build_instance(settings),
         journal=Journal(settings.journal_size),
-        authenticators=[auth.basic, auth.bearer, auth.session_cookie],
+        authenticators=[auth.basic, auth.bearer, auth.api_key, auth.client_certificate,
+                        auth.session_cookie],
     )
     app.extensions["mock_servicenow"] = emulator
     register_error_handlers(app)
@@ -180,6 +182,7 @@ def create_app(settings: Settings) -> Flask:
     app.register_blueprint(oauth_endpoints.bp)
     app.register_blueprint(login.bp)
     app.register_blueprint(idp_pages.bp)
+    app.register_blueprint(api_key_pages.bp)
     # The navigator, list and form pages of every table (issue 16): after every fixed .do page.
     app.register_blueprint(record_pages.bp)
     # Table API (issue 3), with X-http-method-override.

@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="port to listen on (default 8080; 0 picks a free port)")
     serve.add_argument("--tls", action="store_true",
                        help="serve https with a locally generated CA (prints ca-bundle: PATH)")
+    serve.add_argument("--client-ca", metavar="PATH",
+                       help="with --tls: ask clients for a certificate and verify it against "
+                            "this CA bundle (mutual TLS; see tls client-cert)")
     where = serve.add_mutually_exclusive_group()
     where.add_argument("--db", metavar="PATH",
                        help="SQLite file of the instance (default .mock_servicenow/instance.db)")
@@ -118,6 +121,20 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("name", metavar="NAME", help="the scenario (see 'scenario list')")
     apply.add_argument("--url", help=_URL_HELP)
     apply.add_argument("--fix", action="store_true", help="apply the documented fix instead")
+
+    tls = commands.add_parser("tls", help="local certificates for serve --tls")
+    tls_actions = tls.add_subparsers(dest="tls_command", required=True, parser_class=_Parser)
+    client = tls_actions.add_parser(
+        "client-cert", help="issue a key and client certificate for a user from the local "
+                            "client CA (serve --tls --client-ca <the printed client-ca>)")
+    client.add_argument("user", help="the user's user_name (the certificate's CN)")
+    client.add_argument("--out", metavar="DIR", help="where to write them (default "
+                                                     "<home>/tls/clients)")
+    client.add_argument("--url", help="also map the certificate to the user on this running "
+                                      "instance (Table API, as admin)")
+    client.add_argument("--ca-bundle", metavar="PATH",
+                        help="verify an https --url against this bundle (default "
+                             "<home>/tls/ca.pem)")
     return parser
 
 
@@ -178,6 +195,7 @@ def serve(args: argparse.Namespace) -> int:
         tls = ensure_tls(settings.home / "tls", args.host) if args.tls else None
     except (OSError, ValueError) as exc:
         raise CommandError(f"cannot prepare TLS under {settings.home / 'tls'}: {exc}") from None
+    client_ca = _client_ca(args.client_ca, tls is not None)
 
     def factory() -> Flask:
         return create_app(settings)
@@ -192,13 +210,16 @@ def serve(args: argparse.Namespace) -> int:
         _app_banner(app)
         if tls is not None:
             print(f"ca-bundle: {tls.ca_bundle.resolve()}", flush=True)
+        if client_ca is not None:
+            print(f"client-ca: {client_ca.resolve()}", flush=True)
         print(f"ready: {url}", flush=True)
 
     if args.workers:
-        serve_gunicorn(lambda: app, args.host, args.port, args.workers, tls, ready)
+        serve_gunicorn(lambda: app, args.host, args.port, args.workers, tls, ready,
+                       client_ca=client_ca)
         return 0
     try:
-        listening = listen(app, args.host, args.port, tls)
+        listening = listen(app, args.host, args.port, tls, client_ca)
     except OSError as exc:
         if exc.errno in (98, 48):  # EADDRINUSE on Linux, macOS
             raise CommandError(f"port {args.port} on {args.host} is already in use") from None
@@ -209,6 +230,76 @@ def serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _client_ca(value: str | None, tls: bool) -> Path | None:
+    """``--client-ca PATH``: a readable PEM CA bundle, only with ``--tls``."""
+    if value is None:
+        return None
+    if not tls:
+        raise CommandError("--client-ca needs --tls (client certificates travel over TLS)")
+    import ssl
+
+    path = Path(value)
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except (OSError, ssl.SSLError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "no certificate"
+        raise CommandError(f"--client-ca {path}: not a readable PEM CA bundle ({reason})") \
+            from None
+    return path
+
+
+def tls_command(args: argparse.Namespace) -> int:
+    """``tls client-cert USER [--out DIR] [--url BASE]``: a key and a client certificate from
+    the local client CA; with ``--url`` the certificate is also mapped to the user
+    (``sys_user_certificate``) through the Table API. Paths are printed, never the key."""
+    from mock_servicenow.tls import issue_client_certificate
+
+    environ = dict(os.environ)
+    home = Settings.from_env(environ).home
+    try:
+        issued = issue_client_certificate(home / "tls", args.user,
+                                          Path(args.out) if args.out else None)
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"cannot issue a client certificate: {exc}") from None
+    print(f"client-ca: {issued.client_ca.resolve()}")
+    print(f"certificate: {issued.certificate.resolve()}")
+    print(f"private-key: {issued.private_key.resolve()}")
+    if not args.url:
+        print(f"not mapped yet: run again with --url BASE, or POST the certificate to "
+              f"/api/now/table/sys_user_certificate for {args.user} (docs/identity.md)")
+        return 0
+    sys_id = _map_certificate(args, home, issued.pem,
+                              environ.get("MOCK_SERVICENOW_ADMIN_PASSWORD", "admin"))
+    print(f"mapped: {args.user} (sys_user_certificate {sys_id})")
+    return 0
+
+
+def _map_certificate(args: argparse.Namespace, home: Path, pem: str, password: str) -> str:
+    import httpx
+
+    base = args.url.rstrip("/")
+    bundle = Path(args.ca_bundle) if args.ca_bundle else home / "tls" / "ca.pem"
+    verify: bool | str = str(bundle) if base.startswith("https") and bundle.exists() else True
+    try:
+        with httpx.Client(base_url=base, auth=("admin", password), verify=verify,
+                          timeout=30, headers={"Accept": "application/json"}) as client:
+            found = client.get("/api/now/table/sys_user", params={
+                "sysparm_query": f"user_name={args.user}", "sysparm_fields": "sys_id"})
+            if found.status_code != 200:
+                raise CommandError(f"cannot look up {args.user}: HTTP {found.status_code}")
+            users = found.json().get("result") or []
+            if not users:
+                raise CommandError(f"no user {args.user} on {args.url}")
+            created = client.post("/api/now/table/sys_user_certificate", json={
+                "name": f"{args.user} (mock-servicenow client CA)", "user": users[0]["sys_id"],
+                "pem_certificate": pem, "active": "true"})
+    except httpx.HTTPError as exc:
+        raise CommandError(f"cannot reach {args.url}: {type(exc).__name__}") from None
+    if created.status_code != 201:
+        raise CommandError(f"mapping refused: HTTP {created.status_code}")
+    return str(created.json()["result"]["sys_id"])
 
 
 def reset(args: argparse.Namespace) -> int:
@@ -287,6 +378,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return reset(args)
         if args.command == "scenario":
             return scenario(args)
+        if args.command == "tls":
+            return tls_command(args)
     except ServiceNowError as exc:
         # Scenario files and names: the domain's error text is the one-line reason.
         print(f"{PROG}: {exc.detail or exc.message}", file=sys.stderr)

@@ -2,6 +2,11 @@
 
 ``ready: <base url>`` is printed only after the listening socket is bound, so a script that
 waits for that line can connect at once.
+
+With ``client_ca`` (``serve --tls --client-ca PATH``) the TLS handshake asks for a client
+certificate (optional: clients without one still connect) and verifies it against that CA
+bundle; the app receives the verified certificate as ``SSL_CLIENT_CERT`` (PEM), the name
+werkzeug, Apache and nginx give it (certificate-based authentication, issue 18).
 """
 
 from __future__ import annotations
@@ -11,8 +16,9 @@ import socket
 import ssl
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -71,12 +77,21 @@ def url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def listen(app: Flask, host: str, port: int, tls: TLSFiles | None = None) -> Listening:
+def server_context(tls: TLSFiles, client_ca: Path | None = None) -> ssl.SSLContext:
+    """The server side of TLS; with ``client_ca`` it asks for (never requires) a client
+    certificate verified against that bundle. Raises ``OSError`` / ``ssl.SSLError``."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tls.certificate, tls.private_key)
+    if client_ca is not None:
+        context.load_verify_locations(cafile=str(client_ca))
+        context.verify_mode = ssl.CERT_OPTIONAL
+    return context
+
+
+def listen(app: Flask, host: str, port: int, tls: TLSFiles | None = None,
+           client_ca: Path | None = None) -> Listening:
     """Bind werkzeug's threaded server; ``port=0`` picks a free port. Raises ``OSError``."""
-    context = None
-    if tls is not None:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(tls.certificate, tls.private_key)
+    context = server_context(tls, client_ca) if tls is not None else None
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     # Bind the socket ourselves: werkzeug reports "address in use" by printing and exiting.
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -96,8 +111,26 @@ def listen(app: Flask, host: str, port: int, tls: TLSFiles | None = None) -> Lis
     return Listening(server, f"{scheme}://{url_host(host)}:{server.port}")
 
 
+class PeerCertificate:
+    """WSGI middleware for gunicorn: the verified client certificate as ``SSL_CLIENT_CERT``
+    (werkzeug's server sets it itself). Installed only with a client CA."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any],
+                 start_response: Callable[..., Any]) -> Iterable[bytes]:
+        sock = environ.get("gunicorn.socket")
+        if isinstance(sock, ssl.SSLSocket):
+            der = sock.getpeercert(binary_form=True)
+            if der:
+                environ["SSL_CLIENT_CERT"] = ssl.DER_cert_to_PEM_cert(der)
+        return self.app(environ, start_response)
+
+
 def serve_gunicorn(app_factory: Callable[[], Flask], host: str, port: int, workers: int,
-                   tls: TLSFiles | None, on_ready: Callable[[str], None]) -> None:
+                   tls: TLSFiles | None, on_ready: Callable[[str], None],
+                   client_ca: Path | None = None) -> None:
     """Run gunicorn with ``workers`` processes on one database (WAL). Blocks until stopped.
 
     The app is created once in the master (``preload``: the database is prepared before any
@@ -125,6 +158,9 @@ def serve_gunicorn(app_factory: Callable[[], Flask], host: str, port: int, worke
             if tls is not None:
                 self.cfg.set("certfile", str(tls.certificate))
                 self.cfg.set("keyfile", str(tls.private_key))
+                if client_ca is not None:
+                    self.cfg.set("ca_certs", str(client_ca))
+                    self.cfg.set("cert_reqs", ssl.CERT_OPTIONAL)
 
             def when_ready(server: Any) -> None:
                 bound = server.LISTENERS[0].sock.getsockname()[1]
@@ -132,8 +168,11 @@ def serve_gunicorn(app_factory: Callable[[], Flask], host: str, port: int, worke
 
             self.cfg.set("when_ready", when_ready)
 
-        def load(self) -> Flask:
-            return app_factory()
+        def load(self) -> Callable[..., Iterable[bytes]]:
+            app = app_factory()
+            if tls is not None and client_ca is not None:
+                return PeerCertificate(app)
+            return app
 
     sys.argv = sys.argv[:1]  # gunicorn parses sys.argv otherwise
     _Application().run()

@@ -29,7 +29,11 @@ def _imports(path: Path, module: str) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                base = module.split(".")[: -node.level or None]
+                # In a package's __init__, "." is the package itself.
+                parts = module.split(".")
+                if path.name == "__init__.py":
+                    parts.append("__init__")
+                base = parts[: -node.level]
                 target = ".".join([*base, node.module] if node.module else base)
             else:
                 target = node.module or ""
@@ -79,8 +83,49 @@ def test_only_the_app_factory_imports_web() -> None:
 
 
 def test_connector_and_emulator_never_import_each_other() -> None:
-    assert _violations("connector", {"connector": ("mock_servicenow", "flask", "werkzeug")}) == []
+    assert _violations("connector", {"connector": ("mock_servicenow",)}) == []
     assert _violations("mock_servicenow", {"mock_servicenow": ("connector",)}) == []
+
+
+#: What the pages may use of the connector: the library the CLI uses, and nothing below it.
+UI_MAY_IMPORT = ("connector.api", "connector.errors", "connector.settings",
+                 "connector.loopback", "connector.ui")
+
+
+def test_only_the_ui_is_a_web_app() -> None:
+    """The library never imports Flask or werkzeug; the ui (``snow-connector ui``) does, and
+    only the CLI's ``ui`` command imports the ui."""
+    library = [(m, p) for m, p in _modules("connector")
+               if not (m == "connector.ui" or m.startswith("connector.ui."))]
+    bad = [f"{m} -> {n}" for m, p in library for n in _imports(p, m)
+           if n.split(".")[0] in ("flask", "werkzeug")
+           or (m != "connector.cli" and (n == "connector.ui" or n.startswith("connector.ui.")))]
+    assert bad == []
+
+
+def _ui_violations(module: str, names: set[str]) -> list[str]:
+    bad = []
+    for name in names:
+        if name.split(".")[0] == "mock_servicenow":
+            bad.append(f"{module} -> {name}")
+        elif name.startswith("connector") and not any(
+                name == allowed or name.startswith(allowed + ".") for allowed in UI_MAY_IMPORT):
+            bad.append(f"{module} -> {name}")
+    return sorted(bad)
+
+
+def test_the_ui_calls_only_the_library_api() -> None:
+    """``connector.ui`` reaches the instance through ``connector.api`` only: never the HTTP
+    client, the token code, the store or the mapping directly, and never the emulator."""
+    bad = []
+    for module, path in _modules("connector"):
+        if module == "connector.ui" or module.startswith("connector.ui."):
+            bad += _ui_violations(module, _imports(path, module))
+    assert bad == []
+    # The rule can fail.
+    assert _ui_violations("connector.ui.x", {"connector.store", "mock_servicenow.app",
+                                             "connector.api", "flask"}) == [
+        "connector.ui.x -> connector.store", "connector.ui.x -> mock_servicenow.app"]
 
 
 def test_the_checker_sees_a_violation(tmp_path: Path) -> None:

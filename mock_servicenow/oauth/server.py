@@ -8,7 +8,9 @@ storage hooks and the platform's quirks, each with its source:
   never an RFC error code (§4.1);
 * refresh keeps and echoes the refresh token, nothing is revoked on refresh (§4.1);
 * client_credentials only from Washington DC, with the property, as the entity's user (§4.1);
-* a repeated password grant returns the current access token (§4.1, in the domain).
+* a repeated password grant returns the current access token (§4.1, in the domain);
+* the JWT bearer grant for OAuth JWT API endpoints (``oauth_jwt``): client secret in the body
+  or by Basic, omitted by public clients; no refresh token (create-jwt-endpoint, issue 18).
 
 Built per app with a lazy context provider (F4): nothing here holds a connection.
 """
@@ -25,11 +27,17 @@ from typing import Any
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import UnauthorizedClientError
+from authlib.oauth2.rfc6749.errors import (
+    InvalidClientError,
+    InvalidGrantError,
+    InvalidRequestError,
+    UnauthorizedClientError,
+)
+from authlib.oauth2.rfc7523 import JWTBearerGrant
 from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import Response, request
 
-from mock_servicenow.domain.identity import oauth_tokens, users
+from mock_servicenow.domain.identity import jwt_bearer, oauth_tokens, users
 from mock_servicenow.domain.identity.oauth_entities import DEFAULT_SCOPE, Client, Token
 from mock_servicenow.domain.platform.context import Context, Principal
 from mock_servicenow.errors import NotAuthenticated
@@ -53,9 +61,11 @@ class _NoIssuedTokens(logging.Filter):
 
 
 # Logger filters apply only where a record is created, so each grant module's logger.
-for _name in ("authorization_code", "implicit", "refresh_token",
-              "resource_owner_password_credentials", "client_credentials"):
-    logging.getLogger(f"authlib.oauth2.rfc6749.grants.{_name}").addFilter(_NoIssuedTokens())
+for _name in ("rfc6749.grants.authorization_code", "rfc6749.grants.implicit",
+              "rfc6749.grants.refresh_token",
+              "rfc6749.grants.resource_owner_password_credentials",
+              "rfc6749.grants.client_credentials", "rfc7523.jwt_bearer"):
+    logging.getLogger(f"authlib.oauth2.{_name}").addFilter(_NoIssuedTokens())
 
 
 def token_failure() -> Response:
@@ -84,6 +94,7 @@ class ServiceNowAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.register_grant(RefreshGrant)
         self.register_grant(AuthorizationCodeGrant, [CodeChallenge(required=False)])
         self.register_grant(ClientCredentialsGrant)
+        self.register_grant(JwtBearerGrant)
 
     def _generate(self, grant_type: str, client: Client, user: Principal | None = None,
                   scope: str | None = None, expires_in: int | None = None,
@@ -209,3 +220,41 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[mis
         if oauth_tokens.user_of(_ctx(self), self.request.client.user_sys_id,
                                 via="oauth") is None:
             raise UnauthorizedClientError()
+
+
+class JwtBearerGrant(JWTBearerGrant):  # type: ignore[misc]
+    """``urn:ietf:params:oauth:grant-type:jwt-bearer`` for OAuth JWT API endpoints.
+
+    The client authenticates as for the other grants (``client_id``/``client_secret`` in the
+    body or by Basic, as PySNC's ``ServiceNowJWTAuth`` sends them); a public client may omit
+    both, and its endpoint is the one the assertion's audience names (create-jwt-endpoint).
+    The assertion's checks live in the domain (``domain/identity/jwt_bearer.py``); every
+    failure is the captured 401 (§4.1).
+    """
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_post", "client_secret_basic", "none"]
+
+    def validate_token_request(self) -> None:
+        assertion = self.request.form.get("assertion")
+        if not assertion:
+            raise InvalidRequestError()
+        ctx = _ctx(self)
+        if self.request.payload.client_id or self.request.headers.get("Authorization"):
+            client = self.authenticate_token_endpoint_client()
+        else:
+            public = jwt_bearer.public_entity_for(ctx, assertion)
+            if public is None:
+                raise InvalidClientError()
+            client = oauth_tokens.client_of(ctx, public)
+        if not client.check_grant_type(self.GRANT_TYPE):
+            raise UnauthorizedClientError()
+        entity = jwt_bearer.find_entity(ctx, client.client_id)
+        if entity is None:
+            raise UnauthorizedClientError()
+        try:
+            user = jwt_bearer.exchange(ctx, entity, assertion)
+        except jwt_bearer.JwtRefused:
+            raise InvalidGrantError() from None
+        self.request.client = client
+        self.request.user = user
+        self.validate_requested_scope()

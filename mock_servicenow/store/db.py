@@ -229,6 +229,9 @@ CONFIG_TABLES = frozenset({
     "sys_user", "sys_user_has_role", "sys_user_role", "sys_rate_limit_rules",
     "sys_db_object", "sys_properties", "oauth_credential", "_emulator_fault",
     "_emulator_state", "sys_dictionary", "sys_choice", "sys_dictionary_override",
+    # Inbound authentication (issue 18): API keys, access policies, certificate mappings.
+    "api_key", "sys_api_access_policy", "sys_auth_profile_mapping", "inbound_auth_profile",
+    "sys_token_auth_parameter", "sys_user_certificate",
 })
 CONFIG_VERSION_TABLE = "_emulator_config_version"
 

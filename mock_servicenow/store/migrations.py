@@ -317,3 +317,17 @@ def _emulator_faults(db: sqlite_utils.Database) -> None:
             created_at TEXT NOT NULL
         )"""
     )
+
+
+@MIGRATIONS(name="18_oauth_jwt_jti")
+def _oauth_jwt_jti(db: sqlite_utils.Database) -> None:
+    # JWT bearer grant: the jti (hashed) of every accepted assertion, until it expires, so an
+    # assertion cannot be exchanged twice ("Enable JTI Verification", create-jwt-endpoint).
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS _oauth_jwt_jti (
+            entity TEXT NOT NULL,
+            jti_hash TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            PRIMARY KEY (entity, jti_hash)
+        )"""
+    )

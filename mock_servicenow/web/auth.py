@@ -1,9 +1,16 @@
 """Who is calling: API authentication (servicenow-behaviour §1.5, §4.1, §6).
 
-:func:`authenticate` tries each registered authenticator in order (Basic here; Bearer tokens
-and session cookies are appended to ``Emulator.authenticators`` by the identity blueprints). The
+:func:`authenticate` tries each registered authenticator in order (``Emulator.authenticators``:
+Basic, Bearer, the ``x-sn-apikey`` API key, a client certificate, the session cookie). The
 first that recognises its credentials decides: a wrong password is a 401, not a fall-through.
-No credentials at all is the 401 envelope with ``WWW-Authenticate: BASIC realm="Service-now"``.
+A client certificate that no mapping names is not a credential: the request falls through to
+the other methods. No credentials at all is the 401 envelope with
+``WWW-Authenticate: BASIC realm="Service-now"``. A REST call authenticated by Basic, a Bearer
+token or a certificate must also be allowed by the API's access policy
+(``domain/identity/api_access.py``); an API key is allowed only by one (issue 18).
+
+Every authenticator returns at once when its credential is absent (a header or environ
+lookup): a request pays only for the method it uses.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from collections.abc import Callable
 
 from flask import g, request
 
-from mock_servicenow.domain.identity import users
+from mock_servicenow.domain.identity import api_access, users
 from mock_servicenow.domain.platform import rate_limits
 from mock_servicenow.domain.platform.context import Principal
 from mock_servicenow.errors import NotAuthenticated
@@ -62,13 +69,21 @@ def authenticate() -> Principal:
     for authenticator in _authenticators():
         principal = authenticator()
         if principal is not None:
-            g.principal = principal
             ctx = get_ctx(principal)
             api_name = rest_api_name(request.path)
+            if api_name is not None and principal.via in api_access.PROFILE_TYPES:
+                api_access.require(ctx, request.path, request.method, api_name,
+                                   principal.via)
+            g.principal = principal
             if api_name is not None:
                 rate_limits.enforce(ctx, principal, api_name)
             return principal
     raise not_authenticated()
+
+
+def rest_call(api_name: str) -> api_access.RestCall:
+    """This request as an access policy sees it."""
+    return api_access.describe_call(request.path, request.method, api_name)
 
 
 #: REST API names as ``sys_rate_limit_rules.rest_resource`` names them (§1.5), by path prefix.
@@ -125,3 +140,47 @@ def session_cookie() -> Principal | None:
     if user is None or not browser.user_token_matches(request.headers.get("X-UserToken")):
         raise not_authenticated()
     return user
+
+
+def api_key() -> Principal | None:
+    """A REST API key: ``x-sn-apikey: <token>`` or ``?x-sn-apikey=<token>`` (Washington DC+).
+
+    Accepted only on an API whose access policy maps an API key profile for the way it was
+    sent; a wrong, inactive or expired key is the 401 envelope (``domain/identity/api_keys``).
+    """
+    from mock_servicenow.domain.identity import api_keys
+
+    value = request.headers.get(api_access.API_KEY_PARAMETER)
+    sent_as = api_access.SENT_IN_HEADER
+    if value is None:
+        # The query string was parsed already (bearer() looked for access_token).
+        value = request.args.get(api_access.API_KEY_PARAMETER)
+        if value is None:
+            return None
+        sent_as = api_access.SENT_IN_QUERY
+    api_name = rest_api_name(request.path)
+    if api_name is None:
+        raise not_authenticated()
+    try:
+        return api_keys.authenticate(get_ctx(), value, sent_as, rest_call(api_name))
+    except NotAuthenticated:
+        raise not_authenticated() from None
+
+
+#: Where the TLS server puts the client certificate it verified (PEM): werkzeug's name, the
+#: one Apache and nginx use too (``server.py`` sets it under gunicorn).
+CLIENT_CERT_ENVIRON = "SSL_CLIENT_CERT"
+
+
+def client_certificate() -> Principal | None:
+    """A client certificate the TLS server verified (``serve --tls --client-ca``), mapped to
+    a user by ``sys_user_certificate``; an unmapped one falls through (``None``)."""
+    pem = request.environ.get(CLIENT_CERT_ENVIRON)
+    if not pem:
+        return None
+    from mock_servicenow.domain.identity import client_certs
+
+    try:
+        return client_certs.principal_for(get_ctx(), str(pem))
+    except NotAuthenticated:
+        raise not_authenticated() from None

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode
 SECRET_PARAMETERS = frozenset({
     "access_token", "refresh_token", "token", "password", "client_secret", "code",
     "code_verifier", "assertion", "user_password", "sysparm_ck", "samlresponse", "id_token",
-    "state",
+    "state", "x-sn-apikey", "shared_key",
 })
 
 REDACTED = "***"

@@ -26,7 +26,7 @@ bp = Blueprint("oauth", __name__, template_folder="templates")
 _EXTENSION = "mock_servicenow.oauth"
 #: Parameters that must travel in the form body, never in the URL (servicenow-behaviour §4.1).
 _BODY_ONLY = frozenset({"grant_type", "client_id", "client_secret", "username", "password",
-                        "refresh_token", "code", "code_verifier"})
+                        "refresh_token", "code", "code_verifier", "assertion"})
 MISSING_STATE = "Missing State parameter in request."
 
 
@@ -44,7 +44,8 @@ def server() -> ServiceNowAuthorizationServer:
 
 @bp.post("/oauth_token.do")
 def token() -> Response:
-    """Issue tokens (password, refresh_token, authorization_code, client_credentials)."""
+    """Issue tokens (password, refresh_token, authorization_code, client_credentials, the JWT
+    bearer grant)."""
     if request.mimetype != "application/x-www-form-urlencoded" \
             or _BODY_ONLY.intersection(request.args):
         return token_failure()

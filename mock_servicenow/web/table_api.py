@@ -95,10 +95,14 @@ def _read_options() -> records.ReadOptions:
     )
 
 
+#: Query parameters that carry credentials, never name=value filters (§4.1; issue 18).
+_CREDENTIALS = frozenset({"access_token", "x-sn-apikey"})
+
+
 def _filters() -> tuple[tuple[str, str], ...]:
     """name=value pairs: any parameter that is not a ``sysparm_`` one (§1.2)."""
     return tuple((name, value) for name, value in request.args.items(multi=True)
-                 if not name.startswith("sysparm_") and name != "access_token")
+                 if not name.startswith("sysparm_") and name not in _CREDENTIALS)
 
 
 def _body() -> dict[str, Any]:

@@ -44,6 +44,17 @@ def _log_in(page: Any, user_name: str, password: str) -> None:
     page.click("#sysverb_login")
 
 
+def _not_you_then_allow(page: Any) -> None:
+    """On the consent page: "Not You?", log in as the integration user, check the consent
+    page names it, Allow (the documented fix of the personal-credentials case)."""
+    page.click("#not_you")
+    page.wait_for_selector("#user_name")
+    _log_in(page, INTEGRATION_USER, INTEGRATION_PASSWORD)
+    page.wait_for_selector("#allow")
+    assert page.inner_text("#consent_user") == INTEGRATION_NAME
+    page.click("#allow")
+
+
 class _BrowserReceiver:
     """Receives the connector's redirect from Chromium (the route to the callback URL)."""
 
@@ -122,12 +133,7 @@ def test_scenario_personal_credentials_not_you(snow_app: Flask, snow_server: str
         page.wait_for_selector("#allow")
         assert page.inner_text("#consent_user") == "Beth Anglin"
         # The documented fix: "Not You?", log in as the integration user, Allow.
-        page.click("#not_you")
-        page.wait_for_selector("#user_name")
-        _log_in(page, INTEGRATION_USER, INTEGRATION_PASSWORD)
-        page.wait_for_selector("#allow")
-        assert page.inner_text("#consent_user") == INTEGRATION_NAME
-        page.click("#allow")
+        _not_you_then_allow(page)
         page.wait_for_url(f"{CALLBACK}**")
 
     ticket = _connect_and_share(_connector(tmp_path, page, person), snow_app, snow_server)

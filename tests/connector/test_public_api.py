@@ -8,11 +8,12 @@ EXPECTED = {
     "ActionSet", "AuthenticationError", "BadRequest", "Card", "CardLine", "Connector",
     "ConnectorError", "ConnectorSettings", "DisconnectResult", "ImprovementAction",
     "InvalidInput", "LoopbackReceiver", "NotAuthenticated", "NotConnected", "NotFound",
-    "NotProvisioned", "PermissionDenied", "RateLimited", "ReauthorizationRequired",
-    "RedirectReceiver", "RetryPolicy", "ServiceNowAPIError", "ServiceNowClient", "Status",
-    "SyncResult", "Task", "Ticket", "TransportError", "UnsupportedInstance", "build_task",
-    "correlation_id", "html_to_text", "load_actions", "normalize_instance_url",
-    "parse_documents", "release_family", "to_payload",
+    "NotProvisioned", "PendingAuthorization", "PermissionDenied", "RateLimited",
+    "ReauthorizationRequired", "RedirectReceiver", "RetryPolicy", "ServiceNowAPIError",
+    "ServiceNowClient", "StateName", "Status", "SyncResult", "Task", "TaskDraft", "Ticket",
+    "TransportError", "UnsupportedInstance", "build_task", "correlation_id", "describe",
+    "html_to_text", "load_actions", "normalize_instance_url", "parse_documents",
+    "record_url", "release_family", "to_payload",
 }
 
 

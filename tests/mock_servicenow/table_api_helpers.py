@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -10,9 +11,14 @@ import httpx
 from flask import Flask
 
 from mock_servicenow.domain.platform.context import Context
+from mock_servicenow.domain.platform.demo import DEMO_DIR
 from mock_servicenow.domain.platform.seed import Seeder
 
 ERROR_KEYS = {"error", "status"}
+
+#: The demo incidents as the data file gives them (mock_servicenow/data/demo).
+DEMO_INCIDENTS: list[dict[str, Any]] = json.loads(
+    (DEMO_DIR / "85-incidents.json").read_text())["records"][0]["rows"]
 
 
 def envelope(response: httpx.Response, status: int) -> dict[str, Any]:

@@ -51,4 +51,5 @@ def test_contract_lists_the_identity_endpoints(contract: dict[str, Any]) -> None
                                       "/oauth_auth.do"}
     grants = contract["components"]["schemas"]["TokenRequest"]["properties"]["grant_type"]
     assert set(grants["enum"]) == {"password", "refresh_token", "authorization_code",
-                                   "client_credentials"}
+                                   "client_credentials",
+                                   "urn:ietf:params:oauth:grant-type:jwt-bearer"}

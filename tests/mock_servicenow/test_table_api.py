@@ -8,11 +8,12 @@ import httpx
 import pytest
 from flask import Flask
 
-from mock_servicenow.domain.platform.seed import stable_sys_id
 from tests.mock_servicenow.table_api_helpers import envelope
 
 BASE = "https://dev00000.service-now.test"
-INC1 = stable_sys_id("incident", "1")  # INC0000001, caller abel.tuter, group Service Desk
+#: INC0000003 "Wireless access is down in my area" (its published sys_id; demo data
+#: 85-incidents.json): In Progress, impact 1, caller Joe Employee (Finance), group Network.
+INC1 = "e8caedcbc0a80164017df472f39eaed1"
 ADMIN = "6816f79cc0a8016401c5a33be04be441"
 
 
@@ -110,7 +111,7 @@ def test_head_is_get_without_body(snow_admin: httpx.Client) -> None:
     """§1.1: HEAD = GET without body, same headers."""
     response = snow_admin.head("/api/now/table/incident", params={"sysparm_limit": "1"})
     assert response.status_code == 200 and response.content == b""
-    assert response.headers["X-Total-Count"] == "26"
+    assert response.headers["X-Total-Count"] == "48"
 
 
 def test_method_override_header(snow_admin: httpx.Client) -> None:
@@ -141,7 +142,7 @@ def test_array_body_processes_only_the_first_record(snow_admin: httpx.Client) ->
                                json=[{"short_description": "first"}, {"short_description": "2nd"}])
     assert response.status_code == 201
     assert response.json()["result"]["short_description"] == "first"
-    listed = snow_admin.get("/api/now/table/incident", params={"sysparm_offset": "26"})
+    listed = snow_admin.get("/api/now/table/incident", params={"sysparm_offset": "48"})
     assert [r["short_description"] for r in listed.json()["result"]] == ["first"]
 
 
@@ -174,7 +175,7 @@ def test_raw_values_are_strings_and_references_are_objects(snow_admin: httpx.Cli
     record = snow_admin.get(f"/api/now/v2/table/incident/{INC1}").json()["result"]
     assert all(isinstance(v, str | dict) for v in record.values())
     assert record["impact"] == "1" and record["active"] == "true"
-    assert record["assigned_to"] == ""
+    assert record["rfc"] == ""
     group = record["assignment_group"]
     assert set(group) == {"link", "value"}
     assert group["link"] == f"{BASE}/api/now/v2/table/sys_user_group/{group['value']}"
@@ -199,18 +200,18 @@ def test_display_value_true_shapes(snow_admin: httpx.Client) -> None:
     raw = snow_admin.get(f"/api/now/table/incident/{INC1}").json()["result"]
     assert record["state"] == "In Progress"
     assert record["priority"] == "1 - Critical"
-    assert record["category"] == "Software"
+    assert record["category"] == "Network"
     assert record["notify"] == "Do Not Notify"
     assert record["approval"] == "Not Yet Requested"
     assert record["escalation"] == "Normal"
     assert record["sys_class_name"] == "Incident"
-    assert record["caller_id"] == {"display_value": "Abel Tuter",
+    assert record["caller_id"] == {"display_value": "Joe Employee",
                                    "link": raw["caller_id"]["link"]}
     assert record["close_code"] is None
     assert record["activity_due"] == "UNKNOWN" and record["sla_due"] == "UNKNOWN"
-    # Admin has no time zone: the system zone (America/Los_Angeles, UTC-7 in September).
-    assert raw["sys_created_on"] == "2026-09-02 09:00:00"
-    assert record["sys_created_on"] == "2026-09-02 02:00:00"
+    # Admin has no time zone: the system zone (America/Los_Angeles, UTC-7 in June).
+    assert raw["sys_created_on"] == "2026-06-27 23:07:30"
+    assert record["sys_created_on"] == "2026-06-27 16:07:30"
 
 
 def test_display_value_all_shapes(snow_admin: httpx.Client) -> None:
@@ -221,7 +222,7 @@ def test_display_value_all_shapes(snow_admin: httpx.Client) -> None:
     assert record["close_code"] == {"display_value": None, "value": ""}
     caller = record["caller_id"]
     assert set(caller) == {"display_value", "value", "link"}
-    assert caller["display_value"] == "Abel Tuter"
+    assert caller["display_value"] == "Joe Employee"
     excluded = snow_admin.get(f"/api/now/table/incident/{INC1}", params={
         "sysparm_display_value": "all", "sysparm_exclude_reference_link": "true"}).json()
     assert set(excluded["result"]["caller_id"]) == {"display_value", "value"}
@@ -232,8 +233,8 @@ def test_sysparm_fields_with_dot_walk_and_unknown_names(snow_admin: httpx.Client
     sys_id not auto-added."""
     record = snow_admin.get(f"/api/now/table/incident/{INC1}", params={
         "sysparm_fields": "number,caller_id.name,caller_id.department.name,nope,nope.x"}).json()
-    assert record["result"] == {"number": "INC0000001", "caller_id.name": "Abel Tuter",
-                                "caller_id.department.name": "Sales"}
+    assert record["result"] == {"number": "INC0000003", "caller_id.name": "Joe Employee",
+                                "caller_id.department.name": "Finance"}
 
 
 def test_journal_fields_read_empty_raw_and_history_in_display(snow_admin: httpx.Client) -> None:

@@ -7,11 +7,13 @@ import httpx
 import pytest
 from flask import Flask
 
-from mock_servicenow.domain.platform.seed import stable_sys_id
+from mock_servicenow.dictionary.records import stable_sys_id
 from tests.mock_servicenow.table_api_helpers import client_as, envelope, set_password
 
-INC1 = stable_sys_id("incident", "1")  # caller abel.tuter
-INC2 = stable_sys_id("incident", "2")  # caller joe.employee
+# Demo data (85-incidents.json): INC0000018, caller abel.tuter (sys_id derived from its number);
+# INC0000002, caller fred.luddy (its published sys_id).
+INC1 = stable_sys_id("incident", "INC0000018")
+INC2 = "9d385017c611228701d22104cc95c371"
 
 
 @pytest.mark.parametrize("auth", [None, ("admin", "wrong"), ("nobody", "x")])
@@ -52,7 +54,7 @@ def test_unreadable_row_is_404(abel: httpx.Client) -> None:
 def test_acl_filters_after_limit_and_total_counts_hidden_rows(abel: httpx.Client) -> None:
     """§1.2 / §10.10: sysparm_limit applies before ACLs: short pages, full X-Total-Count."""
     response = abel.get("/api/now/table/incident", params={"sysparm_limit": "5"})
-    assert response.headers["X-Total-Count"] == "26"
+    assert response.headers["X-Total-Count"] == "48"
     callers = {r["caller_id"]["value"] for r in response.json()["result"]}
     assert len(response.json()["result"]) < 5
     assert callers <= {"62826bf03710200044e0bfc8bcbe5df1"}

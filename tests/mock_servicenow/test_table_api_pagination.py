@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mock_servicenow.web.table_api import link_header
-from tests.mock_servicenow.table_api_helpers import add_incidents, envelope
+from tests.mock_servicenow.table_api_helpers import DEMO_INCIDENTS, add_incidents, envelope
 
 URL = "https://dev86373.service-now.com/api/now/table/incident"
 
@@ -71,14 +71,19 @@ def test_link_keeps_caller_params_in_order_and_appends_limit() -> None:
 
 # -- listing over HTTP ----------------------------------------------------------------------
 
+#: Demo incidents of priority 1 - Critical.
+CRITICAL = sum(1 for incident in DEMO_INCIDENTS if incident["priority"] == "1")
+
+
 def test_listing_headers_and_defaults(snow_admin: httpx.Client) -> None:
     """§1.3: X-Total-Count = total matches; default limit 10000 (one page: no Link)."""
     response = snow_admin.get("/api/now/table/incident")
-    assert response.headers["X-Total-Count"] == "26" and "Link" not in response.headers
-    assert len(response.json()["result"]) == 26
+    total = len(DEMO_INCIDENTS)
+    assert response.headers["X-Total-Count"] == str(total) and "Link" not in response.headers
+    assert len(response.json()["result"]) == total
     paged = snow_admin.get("/api/now/v2/table/incident", params={"sysparm_limit": "1"})
     links = _offsets(paged.headers["Link"])
-    assert links == {"first": 0, "prev": -1, "next": 1, "last": 25}
+    assert links == {"first": 0, "prev": -1, "next": 1, "last": total - 1}
     assert "/api/now/v2/table/incident?" in paged.headers["Link"]
 
 
@@ -86,7 +91,8 @@ def test_suppress_pagination_header(snow_admin: httpx.Client) -> None:
     """§1.2: sysparm_suppress_pagination_header=true removes Link (keeps X-Total-Count)."""
     response = snow_admin.get("/api/now/table/incident", params={
         "sysparm_limit": "2", "sysparm_suppress_pagination_header": "true"})
-    assert "Link" not in response.headers and response.headers["X-Total-Count"] == "26"
+    assert "Link" not in response.headers
+    assert response.headers["X-Total-Count"] == str(len(DEMO_INCIDENTS))
 
 
 def test_v1_empty_result_is_404_v2_is_empty_list(snow_admin: httpx.Client) -> None:
@@ -105,7 +111,7 @@ def test_query_filters_and_orders_in_sql(snow_admin: httpx.Client) -> None:
     response = snow_admin.get("/api/now/table/incident", params={
         "sysparm_query": "priority=1^ORDERBYDESCnumber", "sysparm_fields": "number,priority"})
     result = response.json()["result"]
-    assert response.headers["X-Total-Count"] == str(len(result)) == "4"
+    assert response.headers["X-Total-Count"] == str(len(result)) == str(CRITICAL)
     assert [r["number"] for r in result] == sorted((r["number"] for r in result), reverse=True)
 
 
@@ -114,14 +120,14 @@ def test_invalid_query_terms_are_ignored_unless_property(snow_admin: httpx.Clien
     glide.invalid_query.returns_no_rows=true no rows."""
     params = {"sysparm_query": "no_such_field=1^priority=1"}
     assert snow_admin.get("/api/now/table/incident", params=params).headers[
-        "X-Total-Count"] == "4"
+        "X-Total-Count"] == str(CRITICAL)
     prop = snow_admin.get("/api/now/table/sys_properties", params={
         "sysparm_query": "name=glide.invalid_query.returns_no_rows"}).json()["result"][0]
     snow_admin.patch(f"/api/now/table/sys_properties/{prop['sys_id']}", json={"value": "true"})
     response = snow_admin.get("/api/now/table/incident", params=params)
     assert response.json() == {"result": []} and response.headers["X-Total-Count"] == "0"
     valid = snow_admin.get("/api/now/table/incident", params={"sysparm_query": "priority=1"})
-    assert valid.headers["X-Total-Count"] == "4"
+    assert valid.headers["X-Total-Count"] == str(CRITICAL)
 
 
 def test_name_value_pairs_accept_display_values(snow_admin: httpx.Client) -> None:
@@ -131,7 +137,8 @@ def test_name_value_pairs_accept_display_values(snow_admin: httpx.Client) -> Non
     by_value = snow_admin.get("/api/now/table/incident", params={
         "sysparm_query": "state=2^caller_id=62826bf03710200044e0bfc8bcbe5df1"}).json()["result"]
     assert [r["sys_id"] for r in by_label] == [r["sys_id"] for r in by_value]
-    assert len(by_label) == 4
+    assert len(by_label) == sum(1 for d in DEMO_INCIDENTS
+                                if d["state"] == "2" and d.get("caller_id") == "Abel Tuter") > 0
 
 
 @settings(max_examples=40, deadline=None,

@@ -8,24 +8,27 @@ from collections import Counter
 
 import httpx
 
-from mock_servicenow.domain.platform.seed import DEMO_INCIDENTS, stable_sys_id
-from tests.mock_servicenow.table_api_helpers import envelope
+from tests.mock_servicenow.table_api_helpers import DEMO_INCIDENTS, envelope
+
+#: INC0000001's published sys_id.
+INC0000001 = "9c573169c611228700193229fff72400"
 
 
 def test_count_only(snow_admin: httpx.Client) -> None:
-    """§9.1: {"result":{"stats":{"count":"26"}}}, count is a string."""
+    """§9.1: {"result":{"stats":{"count":"48"}}}, count is a string."""
     response = snow_admin.get("/api/now/stats/incident", params={"sysparm_count": "true"})
-    assert response.json() == {"result": {"stats": {"count": "26"}}}
+    assert response.json() == {"result": {"stats": {"count": str(len(DEMO_INCIDENTS))}}}
     v1 = snow_admin.get("/api/now/v1/stats/incident", params={
         "sysparm_count": "true", "sysparm_query": "priority=1"})
-    assert v1.json() == {"result": {"stats": {"count": "4"}}}
+    critical = sum(1 for incident in DEMO_INCIDENTS if incident["priority"] == "1")
+    assert v1.json() == {"result": {"stats": {"count": str(critical)}}}
 
 
 def test_grouped_counts_match_the_data(snow_admin: httpx.Client) -> None:
     """§9.1: grouped shape with groupby_fields [{value, field}], one entry per group."""
     response = snow_admin.get("/api/now/stats/incident", params={
         "sysparm_count": "true", "sysparm_group_by": "state"})
-    expected = Counter(str(state) for _, _, _, _, state, _, _ in DEMO_INCIDENTS)
+    expected = Counter(incident["state"] for incident in DEMO_INCIDENTS)
     got = {entry["groupby_fields"][0]["value"]: entry["stats"]["count"]
            for entry in response.json()["result"]}
     assert got == {k: str(v) for k, v in expected.items()}
@@ -40,9 +43,10 @@ def test_averages_have_four_decimals_and_display_values(snow_admin: httpx.Client
         "sysparm_avg_fields": "impact", "sysparm_min_fields": "urgency",
         "sysparm_max_fields": "priority", "sysparm_sum_fields": "reopen_count"})
     stats = response.json()["result"]["stats"]
-    impacts = [d[2] for d in DEMO_INCIDENTS]
+    impacts = [int(d["impact"]) for d in DEMO_INCIDENTS]
     assert stats["avg"] == {"impact": f"{sum(impacts) / len(impacts):.4f}"}
-    assert stats["min"] == {"urgency": "1"} and stats["max"] == {"priority": "5"}
+    assert stats["min"] == {"urgency": min(d["urgency"] for d in DEMO_INCIDENTS)}
+    assert stats["max"] == {"priority": max(d["priority"] for d in DEMO_INCIDENTS)}
     assert stats["sum"] == {"reopen_count": "0"}
     grouped = snow_admin.get("/api/now/stats/incident", params={
         "sysparm_count": "true", "sysparm_group_by": "category",
@@ -56,7 +60,7 @@ def test_stats_ignore_unknown_fields(snow_admin: httpx.Client) -> None:
     """§1.2 by analogy: unknown field names are ignored, not a 500."""
     response = snow_admin.get("/api/now/stats/incident", params={
         "sysparm_count": "true", "sysparm_group_by": "nope", "sysparm_avg_fields": "x,,y"})
-    assert response.json() == {"result": {"stats": {"count": "26"}}}
+    assert response.json() == {"result": {"stats": {"count": str(len(DEMO_INCIDENTS))}}}
 
 
 def _b64(payload: object) -> str:
@@ -65,7 +69,7 @@ def _b64(payload: object) -> str:
 
 def test_batch_runs_requests_and_encodes_bodies(snow_admin: httpx.Client) -> None:
     """§9.4: base64 bodies in and out, serviced_requests with status_code and headers."""
-    inc1 = stable_sys_id("incident", "1")
+    inc1 = INC0000001
     payload = {"batch_request_id": "1", "rest_requests": [
         {"id": "a", "method": "GET", "url": f"/api/now/table/incident/{inc1}?sysparm_fields=number",
          "headers": [{"name": "Accept", "value": "application/json"}]},
@@ -105,9 +109,11 @@ def test_group_by_reference_shows_display_values(snow_admin: httpx.Client) -> No
         "sysparm_count": "true", "sysparm_group_by": "assignment_group",
         "sysparm_display_value": "true"}).json()["result"]
     names = {g["groupby_fields"][0]["display_value"]: g["stats"]["count"] for g in grouped}
-    expected = Counter(group for *_, group in DEMO_INCIDENTS)
+    expected = Counter(d.get("assignment_group") or "" for d in DEMO_INCIDENTS)
     assert names == {k: str(v) for k, v in expected.items()}
-    assert all(len(g["groupby_fields"][0]["value"]) == 32 for g in grouped)
+    # Named groups are sys_ids; incidents without a group form the "" bucket.
+    assert all(len(g["groupby_fields"][0]["value"]) == 32
+               for g in grouped if g["groupby_fields"][0]["display_value"])
 
 
 def test_password_fields_are_not_aggregated(snow_admin: httpx.Client) -> None:

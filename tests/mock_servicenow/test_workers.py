@@ -226,3 +226,32 @@ def test_user_and_role_changes_reach_every_worker_at_once(served: Served) -> Non
                          json={"active": "false"})
     assert patched.status_code == 200, patched.text
     assert [http.get(incident, auth=probe).status_code for _ in range(10)] == [401] * 10
+
+
+def test_custom_field_and_table_reach_every_worker_at_once(served: Served) -> None:
+    """Issue 13: a column added through ``sys_dictionary`` and a table created through
+    ``sys_db_object`` by one worker are served by every worker on the next request (each
+    rebuilds its dictionary once when the dictionary version moves)."""
+    admin = ("admin", "admin")
+    url = served.url
+    # Each worker has served (and cached its dictionary) before the change.
+    assert len(_pids(url, tries=60)) == 2
+    column = http.post(f"{url}/api/now/table/sys_dictionary", auth=admin, json={
+        "name": "incident", "element": "u_worker_probe", "internal_type": "string"})
+    assert column.status_code == 201, column.text
+    table = http.post(f"{url}/api/now/table/sys_db_object", auth=admin, json={
+        "name": "u_worker_notes", "label": "Worker notes"})
+    assert table.status_code == 201, table.text
+    answered: set[int] = set()
+    for attempt in range(40):
+        created = http.post(f"{url}/api/now/table/incident", auth=admin, json={
+            "short_description": "probe", "u_worker_probe": f"value-{attempt}"})
+        assert created.status_code == 201, created.text
+        assert created.json()["result"]["u_worker_probe"] == f"value-{attempt}"
+        listed = http.get(f"{url}/api/now/table/incident", auth=admin, params={
+            "sysparm_query": f"u_worker_probe=value-{attempt}", "sysparm_fields": "u_worker_probe"})
+        assert listed.json()["result"] == [{"u_worker_probe": f"value-{attempt}"}]
+        note = http.post(f"{url}/api/now/table/u_worker_notes", auth=admin, json={})
+        assert note.status_code == 201, note.text
+        answered |= _pids(url, tries=1)
+    assert len(answered) == 2

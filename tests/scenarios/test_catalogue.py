@@ -37,6 +37,7 @@ CATALOGUE = (
     "pre-kingston", "integration-user-missing", "oauth-entity-missing",
     "expired-refresh-token", "rate-limited-integration-user",
     "web-service-only-integration-user", "change-request-rest-disabled",
+    "api-key-policy-denied", "jwt-subject-unmapped",
 )
 
 
@@ -458,3 +459,67 @@ def test_each_fix_as_data_restores_a_working_integration(qa: QA) -> None:
     checklist = qa.admin.get("/api/x_mioms_m365ticket/v1/checklist").json()["result"]
     assert checklist["complete"] is True
     qa.assert_integration_works()
+
+
+# -- identity breadth (issue 18) -----------------------------------------------------------------
+
+def test_api_key_policy_denied(qa: QA) -> None:
+    name = "api-key-policy-denied"
+    qa.apply(name)
+    key = {"x-sn-apikey": symptom(name, "key")}
+    assert qa.control.get("/api/now/table/incident?sysparm_limit=1",
+                          headers=key).status_code == 200
+    # Symptom: the same key cannot create a record.
+    refused = qa.control.post("/api/now/table/incident", headers=key,
+                              json={"short_description": "raised with an API key"})
+    assert refused.status_code == int(symptom(name, "status"))
+    assert refused.json()["error"] == {"message": symptom(name), "detail": symptom(name, "detail")}
+    assert f"WWW-Authenticate: {refused.headers['WWW-Authenticate']}" == symptom(name, "header")
+    # Fix: the admin ticks Apply to all methods on the policy (a Table API write).
+    policy = qa.admin.get("/api/now/table/sys_api_access_policy", params={
+        "sysparm_query": "name=Table GET API Access Policy"}).json()["result"][0]
+    assert qa.admin.patch(f"/api/now/table/sys_api_access_policy/{policy['sys_id']}",
+                          json={"apply_all_methods": "true"}).status_code == 200
+    created = qa.control.post("/api/now/table/incident", headers=key,
+                              json={"short_description": "raised with an API key"})
+    assert created.status_code == 201
+    assert created.json()["result"]["sys_created_by"] == "api.integration"
+    # The admin's Basic calls were mapped too: never locked out.
+    assert qa.admin.get("/api/now/table/incident?sysparm_limit=1").status_code == 200
+
+
+def test_jwt_subject_unmapped(qa: QA) -> None:
+    from tests.mock_servicenow.auth_profile_helpers import FAILURE, JWT_GRANT, sign_hs256
+
+    name = "jwt-subject-unmapped"
+    qa.apply(name)
+    now = int(qa.now().timestamp())
+
+    def exchange(jti: str) -> httpx.Response:
+        assertion = sign_hs256({"iss": symptom(name, "client_id"),
+                                "aud": symptom(name, "client_id"), "sub": "jwt.integration",
+                                "exp": now + 300, "jti": jti},
+                               "Jwt-scenario-shared-key-3b9e", kid="scenario")
+        return qa.control.post("/oauth_token.do", data={
+            "grant_type": JWT_GRANT, "client_id": symptom(name, "client_id"),
+            "client_secret": symptom(name, "client_secret"), "assertion": assertion})
+
+    assert symptom(name, "assertion").startswith("HS256, kid scenario, key "
+                                                 "Jwt-scenario-shared-key-3b9e")
+    refused = exchange("first")
+    assert refused.status_code == int(symptom(name, "status")) and refused.json() == FAILURE
+    assert refused.text == symptom(name)
+    logged = qa.admin.get("/api/now/table/syslog", params={
+        "sysparm_query": "source=OAuth JWT", "sysparm_fields": "message"}).json()["result"]
+    assert [r["message"] for r in logged] == [symptom(name, "syslog")]
+    # Fix: the admin sets the endpoint's User Field to User ID; a new assertion works.
+    endpoint = qa.admin.get("/api/now/table/oauth_jwt", params={
+        "sysparm_query": "name=JWT integration"}).json()["result"][0]
+    assert qa.admin.patch(f"/api/now/table/oauth_jwt/{endpoint['sys_id']}",
+                          json={"user_field": "user_name"}).status_code == 200
+    granted = exchange("second")
+    assert granted.status_code == 200
+    bearer = {"Authorization": f"Bearer {granted.json()['access_token']}"}
+    created = qa.control.post("/api/now/table/incident", headers=bearer,
+                              json={"short_description": "raised over a JWT"})
+    assert created.json()["result"]["sys_created_by"] == "jwt.integration"

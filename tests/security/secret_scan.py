@@ -4,12 +4,21 @@ checked at the end against every secret the run used.
 
 Secrets are harvested as the run goes, from the traffic itself: passwords and client secrets
 in the requests that carry them and succeed (form or JSON fields ``password``,
-``user_password``, ``client_secret``, ``refresh_token``), and every access and refresh token
-the token endpoint issues. Wrong passwords of refused attempts are covered with distinctive
+``user_password``, ``client_secret``, ``refresh_token``, a JWT verifier map's ``shared_key``,
+a JWT bearer ``assertion``), every access and refresh token the token endpoint issues, every
+REST API key the instance shows once (the Table API's answer to ``POST
+/api/now/table/api_key``, the ``/api_key.do`` page) and every ``x-sn-apikey`` a successful
+request presents (issue 18). A private key (PEM ``... PRIVATE KEY-----``) is a leak wherever
+it appears, harvested or not. Wrong passwords of refused attempts are covered with distinctive
 values by ``test_no_secret_anywhere.py``. Values too
 short or too ordinary to tell apart from normal text (``admin``, ``integration``: they are
 also user names) are left to ``test_no_secret_anywhere.py``, which runs a journey with
 distinctive passwords and scans everything, stdout and stderr included.
+
+The connector's pages (``snow-connector ui``, the Flask app named ``connector.ui``) are held
+to more: every page they answer, whatever its status, is scanned, and their access log
+(logger ``connector.ui.access``) is a log record like any other. The client secret typed into
+their connect form is harvested like the instance's.
 
 Nothing is patched in the emulator: Flask's ``request_finished`` signal gives every response
 with its request, a logging handler on the root logger sees every record, and
@@ -36,8 +45,15 @@ from mock_servicenow.web.responses import JSON_CONTENT_TYPE, PLATFORM_HEADERS
 #: What every response carries anyway: a "secret" found inside it tells nothing.
 _PUBLIC_TEXT = " ".join([JSON_CONTENT_TYPE, *PLATFORM_HEADERS.values()])
 
-SECRET_FIELDS = ("password", "user_password", "client_secret", "refresh_token")
+SECRET_FIELDS = ("password", "user_password", "client_secret", "refresh_token", "shared_key",
+                 "assertion")
+#: The Flask app name of the connector's pages (connector/ui/app.py).
+UI_APP = "connector.ui"
+API_KEY = "x-sn-apikey"
+#: The marker of a PEM private key (PKCS#8, traditional RSA/EC, encrypted).
+PRIVATE_KEY_MARKER = "PRIVATE KEY-----"
 _ORDINARY = re.compile(r"^[a-z_]+$")
+_PAGE_TOKEN = re.compile(r'id="api_key_token">([^<]+)<')
 
 
 def distinctive(value: object) -> bool:
@@ -98,7 +114,13 @@ class SecretScan(logging.Handler):
             for key in ("access_token", "refresh_token"):
                 if distinctive(issued.get(key)):
                     self._secret(issued[key])
-        if response.status_code >= 400 and not response.direct_passthrough:
+        self._harvest_api_keys(response)
+        if sender.name == UI_APP and not response.direct_passthrough:
+            # The ui's pages: every page, whatever its status, and its headers.
+            self._text("ui headers", " ".join(f"{k}: {v}" for k, v in response.headers.items()))
+            self._text(f"ui page {response.status_code} {request.method} {request.path}",
+                       response.get_data(as_text=True))
+        elif response.status_code >= 400 and not response.direct_passthrough:
             # Errors: body and headers (WWW-Authenticate and friends).
             self._text("error headers", " ".join(f"{k}: {v}" for k, v in response.headers.items()))
             self._text(f"error {response.status_code} {request.method} {request.path}",
@@ -106,6 +128,28 @@ class SecretScan(logging.Handler):
         elif response.status_code >= 300:
             self._text(f"redirect {response.status_code} {request.path}",
                        response.headers.get("Location", ""))
+
+    def _harvest_api_keys(self, response: Response) -> None:
+        """Keys shown once when created, and keys presented by successful calls."""
+        if response.status_code < 400:
+            presented = request.headers.get(API_KEY) or request.args.get(API_KEY)
+            if distinctive(presented):
+                self._secret(str(presented))
+        if request.method != "POST" or response.status_code not in (200, 201) \
+                or response.direct_passthrough:
+            return
+        if request.path.rstrip("/").endswith("/table/api_key"):
+            try:
+                token = json.loads(response.get_data())["result"]["token"]
+            except (ValueError, KeyError, TypeError):
+                return
+            token = token.get("value") if isinstance(token, dict) else token
+            if distinctive(token):
+                self._secret(str(token))
+        elif request.path == "/api_key.do":
+            found = _PAGE_TOKEN.search(response.get_data(as_text=True))
+            if found and distinctive(found.group(1)):
+                self._secret(found.group(1))
 
     def _harvest_request(self) -> None:
         values: dict[str, Any] = {}
@@ -137,6 +181,8 @@ class SecretScan(logging.Handler):
             for secret in self.secrets:
                 if secret in text:
                     found.append(f"{where}: {secret[:4]}... in {text[:120]!r}")
+            if PRIVATE_KEY_MARKER in text:
+                found.append(f"{where}: a PEM private key")
         return found
 
 

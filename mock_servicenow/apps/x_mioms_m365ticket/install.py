@@ -25,8 +25,9 @@ from mock_servicenow.apps.x_mioms_m365ticket.constants import (
     SCOPE,
     SCOPE_SYS_ID,
 )
+from mock_servicenow.dictionary.records import stable_sys_id
 from mock_servicenow.domain.platform.context import Context
-from mock_servicenow.domain.platform.seed import Installer, stable_sys_id, storage_row
+from mock_servicenow.domain.platform.seed import Installer, storage_row
 from mock_servicenow.domain.scopes import access_policy
 from mock_servicenow.domain.scopes.scoped import ScopedContext
 from mock_servicenow.errors import ServiceNowError

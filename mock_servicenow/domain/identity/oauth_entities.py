@@ -23,6 +23,8 @@ DEFAULT_SCOPE = "useraccount"
 #: Grants a ``type=client`` entity may use; client_credentials is further gated by release and
 #: property (servicenow-behaviour §4.1).
 GRANT_TYPES = frozenset({"password", "refresh_token", "authorization_code", "client_credentials"})
+#: The grant of an OAuth JWT API endpoint for external clients (``oauth_jwt``, issue 18).
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
 @dataclass
@@ -40,6 +42,8 @@ class Client(ClientMixin):  # type: ignore[misc]
     refresh_token_lifespan: int = 8_640_000
     public: bool = False
     verifier: PasswordVerifier | None = field(default=None, repr=False)
+    #: An ``oauth_jwt`` record: it also takes the JWT bearer grant (create-jwt-endpoint).
+    jwt: bool = False
 
     def get_client_id(self) -> str:
         """The entity's ``client_id``."""
@@ -80,6 +84,8 @@ class Client(ClientMixin):  # type: ignore[misc]
         """Refresh tokens for private clients only (servicenow-behaviour §4.2)."""
         if grant_type == "refresh_token" and self.public:
             return False
+        if grant_type == JWT_BEARER:
+            return self.jwt
         return grant_type in GRANT_TYPES
 
 

@@ -102,7 +102,13 @@ def _client_from_row(ctx: Context, row: dict[str, Any]) -> Client:
                                    or ctx.platform.refresh_token_lifespan),
         public=bool(row.get("public_client")),
         verifier=ctx.platform.verifier,
+        jwt=row.get("sys_class_name") == "oauth_jwt",
     )
+
+
+def client_of(ctx: Context, row: dict[str, Any]) -> Client:
+    """The :class:`Client` of an ``oauth_entity`` (or ``oauth_jwt``) row."""
+    return _client_from_row(ctx, row)
 
 
 def find_client(ctx: Context, client_id: str | None) -> Client | None:

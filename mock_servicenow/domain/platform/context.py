@@ -86,6 +86,10 @@ class Context:
     user: Principal = field(default_factory=lambda: SYSTEM)
     base_url: str = "http://127.0.0.1:8080"
     api_version: str | None = None
+    #: Generated secrets shown once, in the answer to the write that created them (an API
+    #: key's token), by ``(table, sys_id)``: business rules put them here, the record's first
+    #: rendering takes them out (``domain/table/records.create_record``).
+    revealed: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict, repr=False)
     _dictionary: Dictionary | None = field(default=None, init=False, repr=False)
 
     @property

@@ -1,10 +1,9 @@
-"""The demo seed: what a fresh personal developer instance looks like where clients rely on it.
+"""The seed: what a fresh personal developer instance holds where clients rely on it.
 
-Well-known records keep their out-of-box sys_ids (``admin`` is
-``6816f79cc0a8016401c5a33be04be441`` everywhere, servicenow-behaviour §1.4; ``abel.tuter``
-``62826bf03710200044e0bfc8bcbe5df1`` and the ``Network`` group
-``287ebd7da9fe198100f92cc8d1d2154e`` appear in ServiceNow's own documentation samples).
-Other demo records get sys_ids derived from their names, so the seed is deterministic.
+The platform's own records (the global scope, ``admin`` with its out-of-box sys_id
+``6816f79cc0a8016401c5a33be04be441``, servicenow-behaviour §1.4; the base roles; the
+dictionary records; system properties) come from here; the demo data (users, groups, CIs,
+catalogs, tasks, logs...) from the data files read by ``demo.py``.
 
 ``empty`` seeds only what the platform cannot run without: the global scope, ``admin``, the
 base roles, ``sys_db_object`` rows, number counters and system properties.
@@ -12,16 +11,17 @@ base roles, ``sys_db_object`` rows, number counters and system properties.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from mock_servicenow.dictionary import Dictionary
+from mock_servicenow.dictionary.records import stable_sys_id
 from mock_servicenow.dictionary.values import script_default, to_storage
 from mock_servicenow.domain.identity.passwords import hash_password
 from mock_servicenow.domain.platform.clock import format_glide
 from mock_servicenow.domain.platform.context import ADMIN_SYS_ID, Context
+from mock_servicenow.domain.platform.demo import seed_demo
 from mock_servicenow.domain.platform.schema import seed_dictionary, stamp_out_of_box
 from mock_servicenow.store import rows
 
@@ -61,116 +61,6 @@ BASE_ROLES = (
     ("change_manager", "Manages change requests", False),
     ("problem_manager", "Manages problems", False),
 )
-
-COMPANIES = ("ACME North America", "ACME EMEA", "ServiceNow")
-DEPARTMENTS = ("IT", "Finance", "Sales", "Human Resources", "Development", "Customer Support")
-LOCATIONS = ("San Diego", "London", "Paris", "New York")
-
-#: (sys_id or None, user_name, first, last, title, department, roles)
-DEMO_USERS: tuple[tuple[str | None, str, str, str, str, str, tuple[str, ...]], ...] = (
-    ("62826bf03710200044e0bfc8bcbe5df1", "abel.tuter", "Abel", "Tuter", "Sales Manager",
-     "Sales", ()),
-    (None, "beth.anglin", "Beth", "Anglin", "Service Desk Analyst", "IT", ("itil",)),
-    (None, "david.loo", "David", "Loo", "Network Engineer", "IT", ("itil",)),
-    (None, "don.goodliffe", "Don", "Goodliffe", "Change Manager", "IT", ("itil", "change_manager")),
-    (None, "fred.luddy", "Fred", "Luddy", "Founder", "Development", ()),
-    (None, "itil", "ITIL", "User", "ITIL fulfiller", "IT", ("itil",)),
-    (None, "joe.employee", "Joe", "Employee", "Analyst", "Finance", ()),
-    (None, "bow.ruggeri", "Bow", "Ruggeri", "Database Administrator", "IT", ("itil",)),
-    (None, "charlie.whitherspoon", "Charlie", "Whitherspoon", "Accountant", "Finance", ()),
-    (None, "bud.richman", "Bud", "Richman", "Problem Manager", "IT", ("itil", "problem_manager")),
-    (None, "luke.wilson", "Luke", "Wilson", "Developer", "Development", ()),
-    (None, "problem.coordinator", "Problem", "Coordinator", "Problem coordinator", "IT",
-     ("itil",)),
-)
-
-#: (sys_id or None, name, description, members)
-DEMO_GROUPS: tuple[tuple[str | None, str, str, tuple[str, ...]], ...] = (
-    (None, "Service Desk", "First line support", ("beth.anglin", "itil")),
-    ("287ebd7da9fe198100f92cc8d1d2154e", "Network", "Network operations", ("david.loo",)),
-    (None, "Hardware", "Hardware support", ("beth.anglin",)),
-    (None, "Software", "Application support", ("luke.wilson", "itil")),
-    (None, "Database", "Database administration", ("bow.ruggeri",)),
-    (None, "CAB Approval", "Change Advisory Board", ("don.goodliffe",)),
-    (None, "Change Management", "Change coordinators", ("don.goodliffe",)),
-    (None, "Problem Solving", "Problem management", ("bud.richman", "problem.coordinator")),
-)
-
-#: (short_description, category, impact, urgency, state, caller, group)
-DEMO_INCIDENTS: tuple[tuple[str, str, int, int, int, str, str], ...] = (
-    ("Can't read email", "software", 1, 1, 2, "abel.tuter", "Service Desk"),
-    ("Network file shares access issue", "network", 2, 2, 2, "joe.employee", "Network"),
-    ("Wireless access is down in my area", "network", 1, 2, 1, "charlie.whitherspoon", "Network"),
-    ("Forgot email password", "inquiry", 3, 3, 7, "joe.employee", "Service Desk"),
-    ("CPU load high for over 10 minutes", "hardware", 2, 1, 2, "fred.luddy", "Hardware"),
-    ("Hang when trying to print VISIO document", "software", 3, 3, 6, "luke.wilson", "Software"),
-    ("Need access to sales DB for the West", "database", 3, 2, 3, "abel.tuter", "Database"),
-    ("Printer in my office is out of toner", "hardware", 3, 3, 1, "charlie.whitherspoon",
-     "Hardware"),
-    ("Reset my password", "inquiry", 3, 2, 7, "luke.wilson", "Service Desk"),
-    ("Need Oracle 10GR2 installed", "database", 2, 3, 2, "bow.ruggeri", "Database"),
-    ("Email server is down", "software", 1, 1, 2, "abel.tuter", "Software"),
-    ("Request for a new service", "inquiry", 3, 3, 1, "joe.employee", "Service Desk"),
-    ("EMAIL is slow when an attachment is involved", "software", 2, 2, 2, "fred.luddy",
-     "Software"),
-    ("Can't get to network file shares", "network", 2, 3, 6, "charlie.whitherspoon", "Network"),
-    ("I can't launch my VPN client since the last software update", "network", 2, 2, 1,
-     "luke.wilson", "Network"),
-    ("Rain is leaking on main DNS Server", "hardware", 1, 1, 2, "david.loo", "Hardware"),
-    ("How do I create a sub-folder", "inquiry", 3, 3, 7, "joe.employee", "Service Desk"),
-    ("Sales forecast spreadsheet is READ ONLY", "software", 3, 2, 2, "abel.tuter", "Software"),
-    ("Can't launch 64-bit Windows 7 virtual machine", "software", 2, 3, 3, "luke.wilson",
-     "Software"),
-    ("I need a replacement iPhone, please", "hardware", 3, 3, 1, "abel.tuter", "Hardware"),
-    ("Unable to connect to the office wifi", "network", 2, 2, 2, "joe.employee", "Network"),
-    ("Performance problems with the sales database", "database", 1, 2, 2, "abel.tuter",
-     "Database"),
-    ("Laptop screen flickers after docking", "hardware", 3, 2, 1, "fred.luddy", "Hardware"),
-    ("Outlook keeps asking for credentials", "software", 2, 2, 6, "charlie.whitherspoon",
-     "Software"),
-    ("Antivirus definitions out of date on several desktops", "software", 2, 1, 2, "david.loo",
-     "Software"),
-    ("Phishing email reported by finance", "inquiry", 1, 1, 2, "charlie.whitherspoon",
-     "Service Desk"),
-)
-
-#: (short_description, type, state, risk, category, group)
-DEMO_CHANGES: tuple[tuple[str, str, int, int, str, str], ...] = (
-    ("Rollback Oracle Version", "normal", -5, 3, "Software", "Database"),
-    ("Decommission the legacy file server", "normal", -4, 3, "Hardware", "Hardware"),
-    ("Upgrade the core switch firmware", "normal", -3, 2, "Network", "Network"),
-    ("Apply monthly Windows security patches", "standard", -2, 4, "Software", "Software"),
-    ("Emergency fix for the email relay", "emergency", -1, 2, "Software", "Software"),
-    ("Replace the San Diego data center UPS", "normal", 0, 2, "Hardware", "Hardware"),
-    ("Migrate the sales database to new storage", "normal", 3, 3, "Applications Software",
-     "Database"),
-    ("Add a VLAN for the new conference rooms", "standard", 3, 4, "Network", "Network"),
-    ("Retire the old VPN concentrator", "normal", 4, 3, "Network", "Network"),
-    ("Enable multifactor authentication for administrators", "normal", -5, 2, "Other",
-     "Service Desk"),
-)
-
-#: (short_description, state, group)
-DEMO_PROBLEMS: tuple[tuple[str, int, str], ...] = (
-    ("Unknown source of outage on the email server", 102, "Problem Solving"),
-    ("Wireless access points drop connections under load", 103, "Network"),
-    ("Oracle connections exhaust the pool every Monday", 104, "Database"),
-    ("Printers lose their queue after patching", 106, "Hardware"),
-    ("Slow logon times at the Paris office", 101, "Problem Solving"),
-)
-
-PRIORITY_MATRIX = {
-    (1, 1): 1, (1, 2): 2, (1, 3): 3,
-    (2, 1): 2, (2, 2): 3, (2, 3): 4,
-    (3, 1): 3, (3, 2): 4, (3, 3): 5,
-}
-"""Incident priority from impact x urgency (servicenow-behaviour §7.2)."""
-
-
-def stable_sys_id(*parts: str) -> str:
-    """A deterministic 32-hex sys_id for a demo record named by ``parts``."""
-    return hashlib.md5("/".join(parts).encode(), usedforsecurity=False).hexdigest()
-
 
 def storage_row(dictionary: Dictionary, table: str, values: Mapping[str, Any], *,
                 stamp: str, user_name: str) -> dict[str, Any]:
@@ -221,7 +111,7 @@ def seed_instance(ctx: Context, *, kind: str, admin_password: str,
     seeder = Seeder(ctx)
     _seed_platform(seeder, admin_password)
     if kind == "demo":
-        _seed_demo(seeder)
+        seed_demo(ctx, format_glide(DEMO_EPOCH))
     for install in installers:
         install(ctx)
     # The records describe the out-of-box dictionary: the version says so, whatever the
@@ -266,6 +156,43 @@ def _seed_platform(seeder: Seeder, admin_password: str) -> None:
         seeder.add("sys_properties", {"name": name, "value": value, "type": kind,
                                       "description": description},
                    sys_id=stable_sys_id("sys_properties", name))
+    _seed_inbound_auth(seeder)
+
+
+#: Out-of-box inbound authentication records (issue 18): the API key auth parameters
+#: (configure-api-key: "x-sn-apikey: Auth Header", "x-sn-apikey: Query Parameter"; the header
+#: one is named "Header for API Key" by public setup scripts), the standard profiles
+#: (create-an-authentication-profile: Basic Auth, the default "ID Token" and "OAuth Token"
+#: profiles; the basic one as public setup scripts find it, trailing space included) and the
+#: inactive "Table GET API Access Policy" those scripts activate.
+TOKEN_AUTH_PARAMETERS = (
+    ("Header for API Key", "auth_header"),
+    ("Query Parameter for API Key", "query_param"),
+)
+STANDARD_AUTH_PROFILES = (
+    ("BasicAuth for none public processors ", "basic_auth"),
+    ("OAuth Token", "oauth"),
+    ("ID Token", "id_token"),
+    ("Certificate based Auth", "mutual_auth"),
+)
+ACCESS_POLICIES = (
+    {"name": "Table GET API Access Policy", "active": "false", "api": "Table API",
+     "api_path": "now/table", "http_method": "GET", "apply_all_versions": "true",
+     "apply_all_resources": "true", "apply_all_tables": "false"},
+)
+
+
+def _seed_inbound_auth(seeder: Seeder) -> None:
+    for name, kind in TOKEN_AUTH_PARAMETERS:
+        seeder.add("sys_token_auth_parameter", {"name": name, "parameter_name": "x-sn-apikey",
+                                                "type": kind},
+                   sys_id=stable_sys_id("sys_token_auth_parameter", name))
+    for name, kind in STANDARD_AUTH_PROFILES:
+        seeder.add("std_http_auth", {"name": name, "type": kind, "active": "true"},
+                   sys_id=stable_sys_id("std_http_auth", name))
+    for policy in ACCESS_POLICIES:
+        seeder.add("sys_api_access_policy", policy,
+                   sys_id=stable_sys_id("sys_api_access_policy", policy["name"]))
 
 
 def grant_role(seeder: Seeder, user_sys_id: str, role: str) -> None:
@@ -275,90 +202,3 @@ def grant_role(seeder: Seeder, user_sys_id: str, role: str) -> None:
         "role": ROLE_IDS.get(role) or stable_sys_id("sys_user_role", role),
         "state": "active",
     }, sys_id=stable_sys_id("sys_user_has_role", user_sys_id, role))
-
-
-def _seed_demo(seeder: Seeder) -> None:
-    company_ids = {name: seeder.add("core_company", {"name": name},
-                                    sys_id=stable_sys_id("core_company", name))
-                   for name in COMPANIES}
-    department_ids = {name: seeder.add("cmn_department", {"name": name, "company":
-                                                          company_ids["ACME North America"]},
-                                       sys_id=stable_sys_id("cmn_department", name))
-                      for name in DEPARTMENTS}
-    location_ids = {name: seeder.add("cmn_location", {"name": name, "city": name},
-                                     sys_id=stable_sys_id("cmn_location", name))
-                    for name in LOCATIONS}
-    user_ids = {"admin": ADMIN_SYS_ID}
-    for index, (sys_id, user_name, first, last, title, department, roles) in enumerate(DEMO_USERS):
-        user_ids[user_name] = seeder.add("sys_user", {
-            "user_name": user_name, "first_name": first, "last_name": last,
-            "name": f"{first} {last}", "email": f"{user_name}@example.com", "title": title,
-            "department": department_ids[department],
-            "company": company_ids["ACME North America"],
-            "location": location_ids[LOCATIONS[index % len(LOCATIONS)]],
-            "roles": ",".join(roles),
-        }, sys_id=sys_id or stable_sys_id("sys_user", user_name))
-        for role in roles:
-            grant_role(seeder, user_ids[user_name], role)
-    group_ids: dict[str, str] = {}
-    for sys_id, name, description, members in DEMO_GROUPS:
-        group_ids[name] = seeder.add("sys_user_group", {
-            "name": name, "description": description, "email": "",
-            "manager": user_ids[members[0]],
-        }, sys_id=sys_id or stable_sys_id("sys_user_group", name))
-        for member in members:
-            seeder.add("sys_user_grmember", {"user": user_ids[member], "group": group_ids[name]},
-                       sys_id=stable_sys_id("sys_user_grmember", member, name))
-    _seed_tasks(seeder, user_ids, group_ids)
-
-
-def _seed_tasks(seeder: Seeder, user_ids: Mapping[str, str], group_ids: Mapping[str, str]) -> None:
-    for index, (short, category, impact, urgency, state, caller, group) in enumerate(
-        DEMO_INCIDENTS, start=1
-    ):
-        opened = DEMO_EPOCH + timedelta(days=index, hours=index % 7)
-        values: dict[str, Any] = {
-            "number": f"INC{index:07d}", "short_description": short,
-            "description": f"{short}. Reported by {caller}.", "category": category,
-            "impact": impact, "urgency": urgency, "priority": PRIORITY_MATRIX[(impact, urgency)],
-            "state": state, "incident_state": state, "caller_id": user_ids[caller],
-            "opened_by": user_ids["itil"], "opened_at": format_glide(opened),
-            "assignment_group": group_ids[group], "contact_type": "email",
-            "active": state not in (7, 8),
-        }
-        if state in (6, 7):
-            values.update(close_code="Solution provided",
-                          close_notes="Resolved by the service desk.",
-                          resolved_at=format_glide(opened + timedelta(hours=5)),
-                          resolved_by=user_ids["beth.anglin"])
-        if state == 7:
-            values.update(closed_at=format_glide(opened + timedelta(days=2)),
-                          closed_by=user_ids["beth.anglin"])
-        if state == 3:
-            values["hold_reason"] = 1
-        seeder.add("incident", values, sys_id=stable_sys_id("incident", str(index)), at=opened,
-                   by="itil")
-    for index, (short, kind, state, risk, category, group) in enumerate(DEMO_CHANGES, start=1):
-        opened = DEMO_EPOCH + timedelta(days=index * 2)
-        values = {
-            "number": f"CHG{index:07d}", "short_description": short, "description": short,
-            "type": kind, "state": state, "risk": risk, "category": category,
-            "assignment_group": group_ids[group], "requested_by": user_ids["don.goodliffe"],
-            "opened_by": user_ids["don.goodliffe"], "opened_at": format_glide(opened),
-            "start_date": format_glide(opened + timedelta(days=7)),
-            "end_date": format_glide(opened + timedelta(days=7, hours=4)),
-            "priority": 4, "active": state not in (3, 4),
-        }
-        if state == 3:
-            values.update(close_code="successful", close_notes="Implemented as planned.",
-                          closed_at=format_glide(opened + timedelta(days=8)))
-        seeder.add("change_request", values, sys_id=stable_sys_id("change_request", str(index)),
-                   at=opened, by="don.goodliffe")
-    for index, (short, state, group) in enumerate(DEMO_PROBLEMS, start=1):
-        opened = DEMO_EPOCH + timedelta(days=index * 3)
-        seeder.add("problem", {
-            "number": f"PRB{index:07d}", "short_description": short, "description": short,
-            "state": state, "assignment_group": group_ids[group], "impact": 2, "urgency": 2,
-            "priority": 3, "opened_by": user_ids["bud.richman"], "opened_at": format_glide(opened),
-            "active": state not in (107,),
-        }, sys_id=stable_sys_id("problem", str(index)), at=opened, by="bud.richman")

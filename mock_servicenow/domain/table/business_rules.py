@@ -22,6 +22,7 @@ from typing import Any
 from mock_servicenow.dictionary import Dictionary
 from mock_servicenow.dictionary.records import VERSIONED_TABLES
 from mock_servicenow.dictionary.values import script_default
+from mock_servicenow.domain.identity import api_keys, client_certs
 from mock_servicenow.domain.platform import schema
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.errors import OperationFailed
@@ -159,19 +160,35 @@ def after_write(ctx: Context, table: str, row: Mapping[str, Any], operation: str
         schema.after_dictionary_write(ctx, table, row, operation)
 
 
-def _oauth_entity_rules(ctx: Context, row: dict[str, Any]) -> None:
+#: Fields whose value a business rule generates on insert and the creating answer shows once
+#: (``Context.revealed``); such tables never take the Table API's pre-encoded answer path.
+REVEALED_ON_CREATE: Mapping[str, tuple[str, ...]] = {"api_key": ("token",)}
+
+#: Tables whose read-only certificate fields are extracted from ``pem_certificate``.
+CERTIFICATE_TABLES = frozenset({"sys_certificate", "sys_user_certificate"})
+
+
+def _oauth_entity_rules(ctx: Context, table: str, row: dict[str, Any]) -> None:
     """Application Registry defaults on insert: ``client_id`` is a generated 32-hex value
     (read-only: a value sent by the caller is ignored), ``client_secret`` is generated when
-    left blank (servicenow-behaviour §4.3)."""
-    row["client_id"] = ctx.platform.ids.client_id()
-    if not row.get("client_secret"):
+    left blank (servicenow-behaviour §4.3). An OAuth JWT API endpoint keeps a client id sent
+    on insert (setup scripts written against real instances set their own) and a public one
+    needs no secret (create-jwt-endpoint)."""
+    if table != "oauth_jwt" or not row.get("client_id"):
+        row["client_id"] = ctx.platform.ids.client_id()
+    if not row.get("client_secret") and not (table == "oauth_jwt" and row.get("public_client")):
         row["client_secret"] = ctx.platform.ids.client_secret()
 
 
 def _apply_rules(ctx: Context, table: str, row: dict[str, Any],
                  previous: Mapping[str, Any] | None) -> None:
-    if table == "oauth_entity" and previous is None:
-        _oauth_entity_rules(ctx, row)
+    if previous is None and _is(ctx, table, "oauth_entity"):
+        _oauth_entity_rules(ctx, table, row)
+    if previous is None and table == "api_key":
+        ctx.revealed[(table, str(row["sys_id"]))] = {"token": api_keys.generate(row)}
+    if table in CERTIFICATE_TABLES and (
+            previous is None or row.get("pem_certificate") != previous.get("pem_certificate")):
+        client_certs.certificate_fields(row, mapping=table == "sys_user_certificate")
     if _is(ctx, table, "incident"):
         _incident_rules(ctx, table, row, previous)
     for name, states in INACTIVE_STATES.items():

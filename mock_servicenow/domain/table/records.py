@@ -388,9 +388,21 @@ def create_record(ctx: Context, table: str, body: Mapping[str, Any], *,
     def read(sys_id: str) -> dict[str, Any]:
         stored = rows.get(ctx.db, ctx.dictionary, table, sys_id)
         assert stored is not None
-        return render_records(ctx, table, [stored], options)[0]
+        return _reveal(ctx, table, sys_id, render_records(ctx, table, [stored], options)[0])
     return _create(ctx, table, body, input_display_value=input_display_value,
                    web_service=web_service, read=read)
+
+
+def _reveal(ctx: Context, table: str, sys_id: str, record: dict[str, Any]) -> dict[str, Any]:
+    """Show a secret a business rule generated for this new record (an API key's token) in
+    the one answer that may show it; it is forgotten either way (issue 18)."""
+    for name, value in ctx.revealed.pop((table, sys_id), {}).items():
+        shown = record.get(name)
+        if isinstance(shown, dict):
+            shown.update({k: value for k in ("value", "display_value") if k in shown})
+        elif name in record:
+            record[name] = value
+    return record
 
 
 def create_record_encoded(ctx: Context, table: str, body: Mapping[str, Any], *,
@@ -399,6 +411,8 @@ def create_record_encoded(ctx: Context, table: str, body: Mapping[str, Any], *,
     """:func:`create_record` answering ``(sys_id, the record as a compact JSON object that
     SQLite wrote)`` for raw reads of a table the user reads in full (the shortcut of
     :func:`get_record_encoded`); ``None``, with nothing written, when it does not apply."""
+    if table in business_rules.REVEALED_ON_CREATE:
+        return None  # the answer shows a generated secret: rendered by create_record
     check_table(ctx, table, web_service=web_service)
     plan = raw_wire_plan(ctx, table, options) if acl.can_read_table(ctx, table) else None
     if plan is None:
