@@ -87,7 +87,7 @@ def test_every_navigator_link_answers_200(admin: FlaskClient) -> None:
         assert admin.get(url).status_code == 200, url
 
 
-def test_modules_follow_the_users_acls(snow_app: Flask) -> None:
+def test_modules_follow_the_users_acls(snow_app: Flask, snow_admin: Any) -> None:
     """An employee without roles sees what the ACLs let them use (their incidents, a new
     incident), not the fulfillers' or the admins' modules."""
     employee = browser_session(snow_app, _user_sys_id(snow_app, "joe.employee"))
@@ -96,9 +96,10 @@ def test_modules_follow_the_users_acls(snow_app: Flask) -> None:
     for hidden in ("System Definition", "System OAuth", "Microsoft 365 Ticketing Connector",
                    "Change"):
         assert f'data-title="{hidden}"' not in page, hidden
-    mine = _html(employee, "/incident_list.do?sysparm_query=caller_id%3D"
-                 + _user_sys_id(snow_app, "joe.employee"))
-    assert "INC0000002" in mine  # Joe's own incident (caller), visible through the ESS rule
+    joe = _user_sys_id(snow_app, "joe.employee")
+    own = _new_incident(snow_app, snow_admin, caller_id=joe)
+    mine = _html(employee, "/incident_list.do?sysparm_query=caller_id%3D" + joe)
+    assert own["number"] in mine  # Joe's own incident (caller), visible through the ESS rule
 
 
 def test_nav_to_opens_same_site_pages_only(admin: FlaskClient) -> None:
@@ -218,9 +219,18 @@ def _incident(app: Flask, number: str) -> dict[str, Any]:
     return _row(app, "incident", number=number)
 
 
+def _new_incident(app: Flask, api: Any, **fields: str) -> dict[str, Any]:
+    """An incident of the test's own (created through the Table API), as stored."""
+    body = {"short_description": "A page test's incident", "impact": "2", "urgency": "2",
+            "caller_id": _user_sys_id(app, "abel.tuter"), **fields}
+    created = api.post("/api/now/table/incident", json=body)
+    assert created.status_code == 201, created.text
+    return _incident(app, created.json()["result"]["number"])
+
+
 def test_form_shows_labels_choices_references_and_read_only_fields(
-        snow_app: Flask, admin: FlaskClient) -> None:
-    row = _incident(snow_app, "INC0000001")
+        snow_app: Flask, admin: FlaskClient, snow_admin: Any) -> None:
+    row = _new_incident(snow_app, snow_admin, state="2")
     page = _html(admin, f"/incident.do?sys_id={row['sys_id']}")
     assert '<label for="incident.short_description">Short description</label>' in page
     assert re.search(r'<select id="incident.state" name="incident.state">.*?'
@@ -228,23 +238,24 @@ def test_form_shows_labels_choices_references_and_read_only_fields(
     caller = _row(snow_app, "sys_user", sys_id=row["caller_id"])
     assert f'value="{caller["name"]}"' in page  # the reference's display value
     assert f'href="/sys_user.do?sys_id={caller["sys_id"]}"' in page
-    assert '<input type="text" id="incident.number" value="INC0000001" readonly>' in page
+    assert f'<input type="text" id="incident.number" value="{row["number"]}" readonly>' in page
     assert 'name="incident.sys_created_on"' not in page  # system fields are never posted
     # The same record by its number (navigate-using-url).
     assert f'data-sys-id="{row["sys_id"]}"' in _html(
-        admin, "/incident.do?sysparm_query=number=INC0000001")
+        admin, f"/incident.do?sysparm_query=number={row['number']}")
     _html(admin, "/incident.do?sysparm_query=number=NOPE", 404)
     _html(admin, "/incident.do?sys_id=0123456789abcdef0123456789abcdef", 404)
 
 
 def test_update_saves_only_what_changed_through_the_table_api(
         snow_app: Flask, admin: FlaskClient, snow_admin: Any) -> None:
-    row = _incident(snow_app, "INC0000003")
+    row = _new_incident(snow_app, snow_admin, description="Untouched",
+                        assignment_group=str(_row(snow_app, "sys_user_group")["sys_id"]))
     html = _html(admin, f"/incident.do?sys_id={row['sys_id']}")
     saved = submit(admin, html, {"incident.short_description": "Wireless fixed?",
                                  "incident.urgency": "1"})
     assert saved.status_code == 303
-    after = _incident(snow_app, "INC0000003")
+    after = _incident(snow_app, row["number"])
     assert after["short_description"] == "Wireless fixed?"
     assert after["sys_mod_count"] == row["sys_mod_count"] + 1
     assert after["sys_updated_by"] == "admin"
@@ -257,8 +268,9 @@ def test_update_saves_only_what_changed_through_the_table_api(
     assert api["short_description"] == "Wireless fixed?"
 
 
-def test_data_policy_message_at_the_top_of_the_form(snow_app: Flask, admin: FlaskClient) -> None:
-    row = _incident(snow_app, "INC0000005")
+def test_data_policy_message_at_the_top_of_the_form(snow_app: Flask, admin: FlaskClient,
+                                                    snow_admin: Any) -> None:
+    row = _new_incident(snow_app, snow_admin)
     html = _html(admin, f"/incident.do?sys_id={row['sys_id']}")
     refused = submit(admin, html, {"incident.state": "6",
                                    "incident.short_description": "typed, not saved"})
@@ -267,12 +279,12 @@ def test_data_policy_message_at_the_top_of_the_form(snow_app: Flask, admin: Flas
     assert _messages(page) == [" ".join(DATA_POLICY.split()), "Invalid update"]
     # The form keeps what the person typed; nothing was saved.
     assert 'value="typed, not saved"' in page
-    assert _incident(snow_app, "INC0000005")["state"] == row["state"]
+    assert _incident(snow_app, row["number"])["state"] == row["state"]
     # With the close fields filled, the same Update resolves it.
     resolved = submit(admin, page, {"incident.close_code": "Solution provided",
                                     "incident.close_notes": "Rebooted the router"})
     assert resolved.status_code == 303
-    after = _incident(snow_app, "INC0000005")
+    after = _incident(snow_app, row["number"])
     assert (after["state"], after["close_notes"]) == (6, "Rebooted the router")
     assert after["short_description"] == "typed, not saved"
 
@@ -301,12 +313,13 @@ def test_new_record_from_minus_one_with_presets(snow_app: Flask, admin: FlaskCli
     assert row["opened_by"] == row["caller_id"] and row["sys_created_by"] == "admin"
 
 
-def test_references_are_typed_as_display_values(snow_app: Flask, admin: FlaskClient) -> None:
-    row = _incident(snow_app, "INC0000006")
+def test_references_are_typed_as_display_values(snow_app: Flask, admin: FlaskClient,
+                                                snow_admin: Any) -> None:
+    row = _new_incident(snow_app, snow_admin)
     html = _html(admin, f"/incident.do?sys_id={row['sys_id']}")
     saved = submit(admin, html, {"sys_display.incident.assigned_to": "Beth Anglin"})
     assert saved.status_code == 303
-    assert _incident(snow_app, "INC0000006")["assigned_to"] == _user_sys_id(snow_app,
+    assert _incident(snow_app, row["number"])["assigned_to"] == _user_sys_id(snow_app,
                                                                              "beth.anglin")
     html = _html(admin, f"/incident.do?sys_id={row['sys_id']}")
     refused = submit(admin, html, {"sys_display.incident.assigned_to": "Nobody At All"})
@@ -314,11 +327,12 @@ def test_references_are_typed_as_display_values(snow_app: Flask, admin: FlaskCli
         'Assigned to: no User matches "Nobody At All"'
     cleared = submit(admin, html, {"sys_display.incident.assigned_to": ""})
     assert cleared.status_code == 303
-    assert not _incident(snow_app, "INC0000006")["assigned_to"]
+    assert not _incident(snow_app, row["number"])["assigned_to"]
 
 
-def test_journal_entries_and_checkboxes(snow_app: Flask, admin: FlaskClient) -> None:
-    row = _incident(snow_app, "INC0000007")
+def test_journal_entries_and_checkboxes(snow_app: Flask, admin: FlaskClient,
+                                        snow_admin: Any) -> None:
+    row = _new_incident(snow_app, snow_admin)
     html = _html(admin, f"/incident.do?sys_id={row['sys_id']}")
     assert submit(admin, html, {"incident.work_notes": "Called the user back"},
                   button="sysverb_update_and_stay").headers["Location"] == \
@@ -344,8 +358,8 @@ def test_passwords_are_write_only_on_forms(snow_app: Flask, admin: FlaskClient) 
     assert entity["client_secret"] not in html
 
 
-def test_delete_and_acl_refusals(snow_app: Flask, admin: FlaskClient) -> None:
-    row = _incident(snow_app, "INC0000008")
+def test_delete_and_acl_refusals(snow_app: Flask, admin: FlaskClient, snow_admin: Any) -> None:
+    row = _new_incident(snow_app, snow_admin, caller_id=_user_sys_id(snow_app, "joe.employee"))
     caller = browser_session(snow_app, str(row["caller_id"]))  # an employee, owner of it
     html = _html(caller, f"/incident.do?sys_id={row['sys_id']}")
     assert 'id="sysverb_delete"' not in html  # delete is the admin's (ACL)
@@ -361,8 +375,9 @@ def test_delete_and_acl_refusals(snow_app: Flask, admin: FlaskClient) -> None:
     ctx.db.close()
 
 
-def test_forms_need_the_sessions_token(snow_app: Flask, admin: FlaskClient) -> None:
-    row = _incident(snow_app, "INC0000010")
+def test_forms_need_the_sessions_token(snow_app: Flask, admin: FlaskClient,
+                                      snow_admin: Any) -> None:
+    row = _new_incident(snow_app, snow_admin)
     html = _html(admin, f"/incident.do?sys_id={row['sys_id']}")
     action, pairs, _ = browser_form(html)
     posted = {**dict(pairs), "incident.short_description": "forged",
@@ -370,14 +385,15 @@ def test_forms_need_the_sessions_token(snow_app: Flask, admin: FlaskClient) -> N
     for token in ("", "0" * 64):
         posted["sysparm_ck"] = token
         assert admin.post(action, data=posted).status_code == 403
-    assert _incident(snow_app, "INC0000010")["short_description"] != "forged"
+    assert _incident(snow_app, row["number"])["short_description"] != "forged"
     assert ck(html)  # the real token is on the form
     anonymous = snow_app.test_client().post(action, data={**posted, "sysparm_ck": ck(html)})
     assert anonymous.status_code == 302  # not logged in: the login page first
 
 
-def test_update_goes_back_where_the_form_was_opened(snow_app: Flask, admin: FlaskClient) -> None:
-    row = _incident(snow_app, "INC0000011")
+def test_update_goes_back_where_the_form_was_opened(snow_app: Flask, admin: FlaskClient,
+                                                    snow_admin: Any) -> None:
+    row = _new_incident(snow_app, snow_admin)
     url = f"/incident.do?sys_id={row['sys_id']}"
     listing = "/incident_list.do?sysparm_query=active%3Dtrue"
     html = admin.get(url, headers={"Referer": f"http://localhost{listing}"}).get_data(

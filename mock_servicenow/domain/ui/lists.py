@@ -61,6 +61,7 @@ OPERATOR_WORDS = {
     "GT_FIELD": "greater than field", "LT_FIELD": "less than field",
     "RELATIVEGT": "relative after", "RELATIVELT": "relative before",
 }
+_ONE_LINE_TYPES = frozenset({"glide_date_time", "glide_date", "due_date", "boolean"})
 #: The platform's note about rows an ACL removed from a page.
 REMOVED_MESSAGE = "Number of rows removed from this list by Security constraints: {count}"
 
@@ -93,6 +94,8 @@ class Cell:
 
     text: str
     url: str | None = None
+    #: Dates and choice labels are short: shown on one line.
+    nowrap: bool = False
 
 
 @dataclass(frozen=True)
@@ -355,7 +358,7 @@ def _cell(column: str, value: Any, fld: Field) -> Cell:
     text = "" if shown is None else str(shown)
     if fld.type == "reference" and fld.reference and raw and text:
         return Cell(text, reference_url(fld.reference, fld.reference_key, str(raw)))
-    return Cell(text)
+    return Cell(text, nowrap=bool(fld.choices) or fld.type in _ONE_LINE_TYPES)
 
 
 def _pager(table: str, query: str, request: ListRequest, total: int, shown: int) -> Pager:
