@@ -39,6 +39,7 @@ from mock_servicenow.web import (
     m365ticket_app,
     oauth_endpoints,
     pages,
+    platform_apis,
     record_pages,
     scenarios_api,
     table_api,
@@ -183,6 +184,9 @@ def create_app(settings: Settings) -> Flask:
     app.register_blueprint(login.bp)
     app.register_blueprint(idp_pages.bp)
     app.register_blueprint(api_key_pages.bp)
+    # The REST APIs beside the Table API (issue 14): one module each, discovered.
+    for blueprint in platform_apis.blueprints():
+        app.register_blueprint(blueprint)
     # The navigator, list and form pages of every table (issue 16): after every fixed .do page.
     app.register_blueprint(record_pages.bp)
     # Table API (issue 3), with X-http-method-override.

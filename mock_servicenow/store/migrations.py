@@ -20,7 +20,12 @@ from sqlite_utils.migrations import Migrations
 
 from mock_servicenow.dictionary import Dictionary
 from mock_servicenow.dictionary.records import VERSIONED_TABLES
-from mock_servicenow.store.db import CONFIG_TABLES, CONFIG_VERSION_TABLE
+from mock_servicenow.store.db import (
+    ALWAYS_RESTORED,
+    CONFIG_TABLES,
+    CONFIG_VERSION_TABLE,
+    DIRTY_TABLE,
+)
 
 #: One row: the version of the instance's dictionary records (``domain/platform/schema.py``).
 #: Triggers on the dictionary tables draw a new random value on every change, from any
@@ -116,6 +121,29 @@ def apply_migrations(db: sqlite_utils.Database, dictionary: Dictionary) -> None:
         sync_schema(db, dictionary)
         config_version_triggers(db, dictionary)
         dictionary_version_triggers(db, dictionary)
+        dirty_triggers(db)
+
+
+def dirty_triggers(db: sqlite_utils.Database, tables: list[str] | None = None) -> None:
+    """:data:`~mock_servicenow.store.db.DIRTY_TABLE` and, on every table (or the named
+    ones), a trigger per insert, update and delete that records the table's name there, so
+    reset copies back only what changed (``store.db.restore_changed``). Idempotent."""
+    db.execute(f"CREATE TABLE IF NOT EXISTS {DIRTY_TABLE} (name TEXT PRIMARY KEY)")
+    if tables is None:
+        tables = [str(name) for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()]
+    for table in tables:
+        if table == DIRTY_TABLE or table in ALWAYS_RESTORED:
+            continue
+        name = table.replace("'", "''")
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            trigger = quote_identifier(f"_dirty_{table}_{event.lower()}")
+            db.execute(f"CREATE TRIGGER IF NOT EXISTS {trigger} AFTER {event} "
+                       f"ON {quote_identifier(table)} BEGIN "
+                       # Not OR IGNORE: an outer upsert's conflict policy overrides it.
+                       f"INSERT INTO {DIRTY_TABLE} (name) SELECT '{name}' WHERE NOT EXISTS "
+                       f"(SELECT 1 FROM {DIRTY_TABLE} WHERE name = '{name}'); END")
 
 
 def dictionary_version_triggers(db: sqlite_utils.Database, dictionary: Dictionary) -> None:
@@ -189,21 +217,25 @@ def sync_schema(db: sqlite_utils.Database, dictionary: Dictionary,
     """
     views = {name: sql for name, sql in db.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'view'").fetchall()}
+    tables = {name for (name,) in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
     for root in dictionary.roots():
         if previous is not None and not _hierarchy_changed(previous, dictionary, root):
             continue
         fields = dictionary.physical_fields(root)
         declared = dictionary.physical_column_types(root)
-        table = db.table(root)
-        if not table.exists():
+        if root not in tables:
             columns = ", ".join(
                 f"{quote_identifier(name)} {declared[name]}".rstrip()
                 + (" PRIMARY KEY" if name == "sys_id" else "")
                 for name in fields
             )
             db.execute(f"CREATE TABLE {quote_identifier(root)} ({columns})")
+            if previous is not None:  # a table created by a dictionary change
+                dirty_triggers(db, [root])
         else:
-            existing = set(table.columns_dict)
+            existing = {str(row[1]) for row in db.execute(
+                f"PRAGMA table_info({quote_identifier(root)})").fetchall()}
             for name in fields:
                 if name not in existing:
                     db.execute(

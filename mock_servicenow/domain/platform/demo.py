@@ -72,6 +72,7 @@ class _Loader:
         self.ctx = ctx
         self.stamp = stamp
         self._found: dict[tuple[str, str, str], str] = {}
+        self._default_rows: dict[str, list[tuple[str, Any]]] = {}
 
     @property
     def dictionary(self) -> Dictionary:
@@ -123,29 +124,46 @@ class _Loader:
         except (KeyError, ValueError) as exc:
             raise DemoDataError(f"generator: {exc}") from None
 
+        # Each listed value is converted once; the defaults of the other fields once.
+        stored = {name: [self._stored(fields[name], value) for value in values]
+                  for name, values in lists.items()}
+        base = self._complete(table, {}, "", "system")
+        for name in ("sys_created_on", "sys_updated_on"):
+            base.pop(name)
+
         def generated() -> Iterator[dict[str, Any]]:
             for index in range(count):
                 created = format_glide(start + timedelta(seconds=index * every))
-                row = {name: self._stored(fields[name], values[index % len(values)])
-                       for name, values in lists.items()}
+                row = dict(base)
+                row.update({name: values[index % len(values)] for name, values in stored.items()})
                 row["sys_id"] = stable_sys_id(table, "generated", str(index))
-                yield self._complete(table, row, created, "system")
+                row["sys_created_on"] = row["sys_updated_on"] = created
+                yield row
 
         return rows.insert_many(self.ctx.db, self.dictionary, table, generated())
 
     def _complete(self, table: str, row: dict[str, Any], created: str,
                   by: str) -> dict[str, Any]:
         """Defaults for the fields not given, then the system fields."""
-        for name, fld in self.dictionary.fields(table).items():
-            if name not in row and fld.is_stored and fld.default is not None \
-                    and not fld.default.startswith("javascript:"):
-                row[name] = self._stored(fld, fld.default)
+        for name, value in self._defaults(table):
+            row.setdefault(name, value)
         row.setdefault("sys_created_on", created)
         row.setdefault("sys_updated_on", row["sys_created_on"])
         row.setdefault("sys_created_by", by)
         row.setdefault("sys_updated_by", row["sys_created_by"])
         row.setdefault("sys_mod_count", 0)
         return row
+
+    def _defaults(self, table: str) -> list[tuple[str, Any]]:
+        """The table's constant defaults as stored, computed once per table."""
+        known = self._default_rows.get(table)
+        if known is None:
+            known = self._default_rows[table] = [
+                (name, self._stored(fld, fld.default))
+                for name, fld in self.dictionary.fields(table).items()
+                if fld.is_stored and fld.default is not None
+                and not fld.default.startswith("javascript:")]
+        return known
 
     def _key(self, table: str, values: Mapping[str, Any]) -> str:
         if values.get("_key") is not None:

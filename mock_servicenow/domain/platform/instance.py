@@ -28,7 +28,9 @@ from mock_servicenow.store import rows, schema_store
 from mock_servicenow.store.db import (
     DatabaseLocation,
     DatabaseUnavailable,
+    clear_dirty,
     copy_database,
+    restore_changed,
     write_transaction,
 )
 from mock_servicenow.store.migrations import MIGRATIONS, apply_migrations, sync_schema
@@ -40,6 +42,9 @@ _SCENARIOS_KEY = "scenarios"
 # reads them under a lock-free read-only use, writes happen only while building.
 _TEMPLATES: dict[tuple[object, ...], sqlite_utils.Database] = {}
 _TEMPLATE_LOCK = threading.Lock()
+#: id(template) -> (template, its memory location): the location keeps the named memory
+#: database alive and gives the URI instance connections attach.
+_TEMPLATE_URIS: dict[int, tuple[sqlite_utils.Database, DatabaseLocation]] = {}
 
 
 class CorruptDatabase(DatabaseUnavailable):
@@ -121,17 +126,33 @@ class Instance:
         return self._template
 
     def _build_template(self) -> sqlite_utils.Database:
-        template = sqlite_utils.Database(sqlite3.connect(":memory:", check_same_thread=False))
+        # A named memory database: instance connections attach it to restore what changed.
+        location = DatabaseLocation.memory()
+        template = location.connect()
+        _TEMPLATE_URIS[id(template)] = (template, location)
         apply_migrations(template, self.platform.dictionary)
         ctx = Context(platform=self.platform, db=template, clock=ControllableClock())
         with template.atomic():
             seed_instance(ctx, kind=self.seed_kind, admin_password=self.admin_password,
                           installers=self.installers)
+            clear_dirty(template)  # a copy starts with nothing changed
         return template
 
     def _copy_template_into(self, db: sqlite_utils.Database) -> None:
         copy_database(self.template(), db, wal=not self.location.is_memory)
         self._after_copy(db)
+
+    def _restore_from_template(self, db: sqlite_utils.Database) -> None:
+        """Back to the template: only the tables changed since the last copy when the
+        schema is still the template's (``store.db.restore_changed``), else a full copy."""
+        template = self.template()
+        location = _TEMPLATE_URIS[id(template)][1]
+        unchanged_schema = (schema_store.dictionary_version(db)
+                            == schema_store.dictionary_version(template))
+        if unchanged_schema and restore_changed(location.uri, db):
+            self._after_copy(db)
+            return
+        self._copy_template_into(db)
 
     def _after_copy(self, db: sqlite_utils.Database) -> None:
         """Hook run after every template copy (creation and reset); instances created by
@@ -144,7 +165,7 @@ class Instance:
         what this instance was started as.
         """
         started = time.perf_counter()
-        self._copy_template_into(db)
+        self._restore_from_template(db)
         for name in self.startup_scenarios:
             self.apply_scenario(db, name)
         return time.perf_counter() - started

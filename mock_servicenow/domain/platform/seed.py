@@ -137,6 +137,7 @@ def _seed_platform(seeder: Seeder, admin_password: str) -> None:
     }, sys_id=ADMIN_SYS_ID)
     grant_role(seeder, ADMIN_SYS_ID, "admin")
     seed_dictionary(ctx.db, ctx.platform.schema, format_glide(DEMO_EPOCH))
+    stamp_out_of_box(ctx.db, ctx.platform.schema)  # contexts made from here on read it
     release = ctx.platform.release
     properties = (
         ("glide.war", release.glide_war, "string", "The running build (servicenow-behaviour §8)"),
