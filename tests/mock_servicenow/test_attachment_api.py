@@ -373,3 +373,26 @@ def test_head_of_a_file_is_its_headers_without_the_bytes(snow_admin: httpx.Clien
     assert (head.status_code, head.content) == (200, b"")
     assert head.headers["Content-Type"] == "text/plain"
     assert head.headers["Content-Length"] == "10"
+
+
+def test_a_chunked_upload_without_content_length(snow_server: str,
+                                                 snow_admin: httpx.Client) -> None:
+    """Over a real socket, a body sent chunked (no Content-Length) is read whole, and one that
+    runs past the limit gets the Attachment API's answer."""
+    _set_property(snow_admin, "com.glide.attachment.max_size", "1")
+    params = {"table_name": "incident", "table_sys_id": INC_OTHER, "file_name": "c.bin"}
+
+    def pieces(total: int) -> Any:
+        for start in range(0, total, 100_000):
+            yield b"z" * min(100_000, total - start)
+
+    with httpx.Client(base_url=snow_server, auth=("admin", "admin"), timeout=30) as client:
+        fits = client.post("/api/now/attachment/file", params=params, content=pieces(900_000),
+                           headers={"Content-Type": "application/octet-stream"})
+        meta = created(fits)
+        assert client.get(f"/api/now/attachment/{meta['sys_id']}/file").content == b"z" * 900_000
+        over = client.post("/api/now/attachment/file", params=params,
+                           content=pieces(1024 * 1024 + 5),
+                           headers={"Content-Type": "application/octet-stream"})
+        assert envelope(over, 400)["detail"] == (
+            "Attached files must be smaller than 1MB - please try again")

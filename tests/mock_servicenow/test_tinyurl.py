@@ -147,3 +147,15 @@ def test_bad_bodies_get_the_envelope(snow_admin: httpx.Client, kwargs: dict[str,
 def test_unauthenticated_is_401(snow_client: httpx.Client) -> None:
     response = snow_client.post("/api/now/tinyurl", json={"url": "https://x/y?z=1"})
     assert envelope(response, 401)["message"] == "User Not Authenticated"
+
+
+def test_credentials_in_the_url_are_never_stored(snow_admin: httpx.Client) -> None:
+    """A token or API key in the long URL does not end up in a readable sys_tiny_url row."""
+    secret = "tok3n-" + "s" * 80
+    url = (f"{BASE}/api/now/table/incident?access_token={secret}&x-sn-apikey={secret}"
+           f"&sysparm_query={quote(long_query())}")
+    identifier = tiny_id(shorten(snow_admin, url))
+    stored = snow_admin.get("/api/now/table/sys_tiny_url",
+                            params={"sysparm_query": f"tiny_url={identifier}"}).json()["result"]
+    assert len(stored) == 1 and secret not in stored[0]["data"]
+    assert stored[0]["data"].startswith("sysparm_query=")

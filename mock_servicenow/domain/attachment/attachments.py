@@ -244,6 +244,8 @@ def attach(ctx: Context, target: Target, stream: IO[bytes]) -> dict[str, str]:
     content = _read(ctx, stream)
     try:
         with write_transaction(ctx.db):
+            if rows.get(ctx.db, ctx.dictionary, target.table_name, target.table_sys_id) is None:
+                raise RecordNotFound()  # deleted while the file was being read
             row: dict[str, Any] = {
                 "sys_id": ctx.platform.ids.sys_id(),
                 "file_name": target.file_name,

@@ -20,8 +20,9 @@ Sources (the platform publishes no REST reference for this endpoint; docs/platfo
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
+from mock_servicenow.domain.identity.api_access import API_KEY_PARAMETER
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.domain.table import business_rules
 from mock_servicenow.store import rows, table_queries
@@ -32,6 +33,9 @@ PARAMETER = "sysparm_tiny"
 USE_PROPERTY = "glide.use_tiny_urls"
 MIN_LENGTH_PROPERTY = "glide.tiny_url_min_length"
 DEFAULT_MIN_LENGTH = 1024
+#: Query parameters that carry credentials (servicenow-behaviour §4.1; issue 18): never
+#: stored, so a table row cannot hand a token or a key to whoever reads it.
+CREDENTIALS = frozenset({"access_token", API_KEY_PARAMETER})
 
 
 def data_hash(text: str) -> str:
@@ -55,11 +59,14 @@ def _min_length(ctx: Context) -> int:
 def shorten(ctx: Context, url: str) -> str:
     """The short form of ``url``: the same URL with its query replaced by
     ``sysparm_tiny=<id>``; ``url`` itself when tiny URLs are off, when it is shorter than
-    ``glide.tiny_url_min_length`` or has no query to store."""
+    ``glide.tiny_url_min_length`` or has no query to store. Credentials in the query
+    (``access_token``, ``x-sn-apikey``) are dropped, never stored."""
     parts = urlsplit(url)
     if not parts.query or not _enabled(ctx) or len(url) < _min_length(ctx):
         return url
-    tiny_id = _store(ctx, parts.query)
+    query = "&".join(p for p in parts.query.split("&")
+                     if p and unquote_plus(p.split("=", 1)[0]) not in CREDENTIALS)
+    tiny_id = _store(ctx, query)
     return urlunsplit(parts._replace(query=f"{PARAMETER}={tiny_id}"))
 
 
