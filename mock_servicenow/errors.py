@@ -11,7 +11,10 @@ ServiceNow envelope ``{"error": {"message": m, "detail": d}, "status": "failure"
      │   ├─ InvalidTable                 400  "Invalid table <name>"
      │   ├─ MalformedJSON                400
      │   ├─ RequestedURINotFound         400  "Requested URI does not represent any resource"
-     │   └─ RequestTooLarge              400  "Exception while reading request"
+     │   ├─ RequestTooLarge              400  "Exception while reading request"
+     │   ├─ AttachmentTooLarge           400  "Exception while reading request" (attachments)
+     │   ├─ MissingParameters            400  "Failed to create the attachment" (attachments)
+     │   └─ AttachmentFileMissing        400  "Failed to create the attachment. File part..."
      ├─ NotAuthenticated                 401  "User Not Authenticated"
      ├─ NotAuthorized                    403  "User Not Authorized"
      ├─ InsufficientRights               403  "Insufficient rights to query records"
@@ -92,6 +95,40 @@ class RequestTooLarge(InvalidRequest):
             f"Rejected large REST payload with content-length = {content_length} bytes. "
             f"Max allowed: {maximum} bytes."
         )
+
+
+class AttachmentTooLarge(InvalidRequest):
+    """400 for a file over ``com.glide.attachment.max_size`` megabytes.
+
+    Inferred (docs/platform-apis.md, "Attachment API"): the Attachment API "respects any system
+    limitations on uploaded files, such as maximum file size" (c_AttachmentAPI.md) without
+    publishing the answer; this is the REST layer's captured read failure (KB0747638,
+    servicenow-behaviour §1.1) with the platform's own message for that property (its
+    attachment widgets' ``Attached files must be smaller than {0} - please try again``).
+    """
+
+    message = "Exception while reading request"
+
+    def __init__(self, maximum_mb: int) -> None:
+        super().__init__(f"Attached files must be smaller than {maximum_mb}MB - please try again")
+
+
+class MissingParameters(InvalidRequest):
+    """400 when ``table_name``, ``table_sys_id`` or ``file_name`` is missing from an upload:
+    "one or more mandatory parameters were missing from the request" (c_AttachmentAPI.md,
+    POST /now/attachment/file status codes); the wording of the detail is inferred."""
+
+    message = "Failed to create the attachment"
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(f"Missing mandatory parameter(s): {', '.join(names)}")
+
+
+class AttachmentFileMissing(InvalidRequest):
+    """400 for a multipart upload without a file part (c_AttachmentAPI.md, POST
+    /now/attachment/upload: the file must be the final part of the message)."""
+
+    message = "Failed to create the attachment. File part might be missing in the request."
 
 
 class NotAuthenticated(ServiceNowError):

@@ -95,6 +95,7 @@ _API_NAMES = (
     ("/api/now/v1/stats/", "Aggregate API"),
     ("/api/now/v1/batch", "Batch API"),
     ("/api/now/attachment", "Attachment API"),
+    ("/api/now/v1/attachment", "Attachment API"),
 )
 
 
