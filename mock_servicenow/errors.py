@@ -14,12 +14,14 @@ ServiceNow envelope ``{"error": {"message": m, "detail": d}, "status": "failure"
      │   ├─ RequestTooLarge              400  "Exception while reading request"
      │   ├─ AttachmentTooLarge           400  "Exception while reading request" (attachments)
      │   ├─ MissingParameters            400  "Failed to create the attachment" (attachments)
-     │   └─ AttachmentFileMissing        400  "Failed to create the attachment. File part..."
+     │   ├─ AttachmentFileMissing        400  "Failed to create the attachment. File part..."
+     │   └─ BadRequestError              400  sn_ws_err.BadRequestError (detail "")
      ├─ NotAuthenticated                 401  "User Not Authenticated"
      ├─ NotAuthorized                    403  "User Not Authorized"
      ├─ InsufficientRights               403  "Insufficient rights to query records"
      ├─ OperationFailed                  403  "Operation Failed"
      ├─ RecordNotFound                   404  "No Record found"
+     ├─ NotFoundError                    404  sn_ws_err.NotFoundError (detail "")
      ├─ MethodNotAllowed                 405
      ├─ NotAcceptable                    406
      ├─ UnsupportedMediaType             415  "Invalid content-type. ..."
@@ -131,6 +133,18 @@ class AttachmentFileMissing(InvalidRequest):
     message = "Failed to create the attachment. File part might be missing in the request."
 
 
+class BadRequestError(InvalidRequest):
+    """400 thrown by a scripted REST resource as ``sn_ws_err.BadRequestError(message)``: the
+    message as thrown, ``detail`` empty (servicenow-behaviour §3: setMessage/setDetail default
+    ``""``). The platform's own scripted APIs (the Service Catalog API, ``/api/sn_sc``) answer
+    their documented 400s this way (KB0717979 shows the ``order_now`` resource's script)."""
+
+    detail = ""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message)
+
+
 class NotAuthenticated(ServiceNowError):
     """401 ``User Not Authenticated`` / ``Required to provide Auth information`` (§1.5)."""
 
@@ -166,6 +180,19 @@ class RecordNotFound(ServiceNowError):
     status = 404
     message = "No Record found"
     detail = "Record doesn't exist or ACL restricts the record retrieval"
+
+
+class NotFoundError(ServiceNowError):
+    """404 thrown by a scripted REST resource as ``sn_ws_err.NotFoundError(message)``, detail
+    ``""`` (servicenow-behaviour §3; KB0717979: ``order_now`` answers ``Invalid Request`` when
+    the cart fails to place the order)."""
+
+    status = 404
+    message = "Not Found"
+    detail = ""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message)
 
 
 class MethodNotAllowed(ServiceNowError):
