@@ -96,6 +96,8 @@ _API_NAMES = (
     ("/api/now/v1/batch", "Batch API"),
     ("/api/now/attachment", "Attachment API"),
     ("/api/now/v1/attachment", "Attachment API"),
+    ("/api/now/import/", "Import Set API"),
+    ("/api/now/v1/import/", "Import Set API"),
 )
 
 
