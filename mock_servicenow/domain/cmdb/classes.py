@@ -17,13 +17,13 @@ Sources:
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mock_servicenow.dictionary import Dictionary
+from mock_servicenow.dictionary import Dictionary, DictionaryError
+from mock_servicenow.dictionary.loader import read_document
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.errors import InvalidTable, NotACmdbClass, NotAuthorized
 
@@ -75,11 +75,9 @@ class ClassDataError(ValueError):
 def class_data(path: Path = DATA_FILE) -> ClassData:
     """The identification rules (by the class they apply to) and icons of ``path``."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ClassDataError(f"{path.name}: {exc}") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ClassDataError(f"{path.name}: not a {FORMAT} document")
+        document = read_document(path, FORMAT)
+    except DictionaryError as exc:
+        raise ClassDataError(str(exc)) from None
     rules: dict[str, IdentificationRule] = {}
     for item in document.get("identification_rules", ()):
         shown = item["rule"]
