@@ -2,9 +2,11 @@
 
 servicenow-behaviour §1.1 and §3: a body in another media type is 415 with the captured text,
 one that is not JSON 400 ``Exception while reading request`` / ``The payload is not valid
-JSON.`` (also for JSON text whose escapes spell a lone UTF-16 surrogate, which is no
-character); an empty body is an empty record. The Table API processes only the first record of an
-array (§1.1); APIs that take one object refuse anything else the same way as broken JSON.
+JSON.``; an empty body is an empty record. The Table API processes only the first record of
+an array (§1.1); APIs that take one object refuse anything else the same way as broken JSON.
+An API whose values all go to text columns can also refuse JSON text whose escapes spell a
+lone UTF-16 surrogate (no character: UTF-8 cannot store it) that way, instead of failing in
+the store.
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ JSON_TYPES = ("application/json", "text/json", "application/javascript")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
-def json_object(*, first_of_array: bool = False) -> dict[str, Any]:
+def json_object(*, first_of_array: bool = False, text_only: bool = False) -> dict[str, Any]:
     """The request's JSON object; with ``first_of_array`` an array stands for its first
-    element (``[]`` for an empty object)."""
+    element (``[]`` for an empty object); with ``text_only`` an escape spelling a lone UTF-16
+    surrogate, which is no character, is broken JSON."""
     mimetype = request.mimetype
     if mimetype and mimetype not in JSON_TYPES:
         raise UnsupportedMediaType()
@@ -37,7 +40,7 @@ def json_object(*, first_of_array: bool = False) -> dict[str, Any]:
         payload = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise MalformedJSON() from None
-    if _SURROGATE_ESCAPE.search(raw):
+    if text_only and _SURROGATE_ESCAPE.search(raw):
         try:
             json.dumps(payload, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:

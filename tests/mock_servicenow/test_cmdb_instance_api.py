@@ -391,6 +391,14 @@ def test_broken_bodies(snow_admin: httpx.Client, content: bytes, content_type: s
         assert envelope(response, status)["message"] == message
 
 
+def test_surrogate_pairs_are_characters(snow_admin: httpx.Client) -> None:
+    """A lone surrogate escape is refused above; a pair spells one character."""
+    body = b'{"attributes": {"name": "\\ud83d\\ude00"}, "source": "ServiceNow"}'
+    response = snow_admin.post(LINUX, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 201, response.text
+    assert response.json()["result"]["attributes"]["name"] == "\U0001f600"
+
+
 def test_an_oversized_body_is_refused(snow_admin: httpx.Client) -> None:
     size = 10 * 1024 * 1024 + 1
     response = snow_admin.post(LINUX, content=b"x" * size,

@@ -17,7 +17,8 @@ that listings of this API carry no ``X-Total-Count`` (plugins/module_utils/snow.
 sent, nor a ``Link``.
 
 Bodies are JSON (``application/json``; the pages also list XML, which the emulator answers
-415 as its Table API does, servicenow-behaviour §1.1); a body that is not a JSON object is 400
+415 as its Table API does, servicenow-behaviour §1.1); a body that is not a JSON object, or
+whose escapes spell a lone UTF-16 surrogate (no character any column could store), is 400
 ``Exception while reading request`` (§3).
 """
 
@@ -61,7 +62,8 @@ def list_view(class_name: str, version: str | None = None) -> Response:
 def create_view(class_name: str, version: str | None = None) -> Response:
     """``POST /cmdb/instance/{className}``: 201 with the CI."""
     ctx = _context(version)
-    return json_response({"result": instance.create_ci(ctx, class_name, bodies.json_object())}, 201)
+    body = bodies.json_object(text_only=True)
+    return json_response({"result": instance.create_ci(ctx, class_name, body)}, 201)
 
 
 def get_view(class_name: str, sys_id: str, version: str | None = None) -> Response:
@@ -73,14 +75,14 @@ def get_view(class_name: str, sys_id: str, version: str | None = None) -> Respon
 def update_view(class_name: str, sys_id: str, version: str | None = None) -> Response:
     """``PUT``/``PATCH /cmdb/instance/{className}/{sys_id}``: 200 with the CI."""
     ctx = _context(version)
-    body = bodies.json_object()
+    body = bodies.json_object(text_only=True)
     return json_response({"result": instance.update_ci(ctx, class_name, sys_id, body)})
 
 
 def add_relation_view(class_name: str, sys_id: str, version: str | None = None) -> Response:
     """``POST /cmdb/instance/{className}/{sys_id}/relation``: 201 with the CI."""
     ctx = _context(version)
-    body = bodies.json_object()
+    body = bodies.json_object(text_only=True)
     return json_response({"result": instance.add_relations(ctx, class_name, sys_id, body)}, 201)
 
 
