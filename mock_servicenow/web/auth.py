@@ -99,6 +99,9 @@ _API_NAMES = (
     ("/api/now/v1/cmdb/instance/", "CMDB Instance API"),
     ("/api/now/cmdb/meta/", "CMDB Meta API"),
     ("/api/now/v1/cmdb/meta/", "CMDB Meta API"),
+    ("/api/now/v1/attachment", "Attachment API"),
+    ("/api/now/import/", "Import Set API"),
+    ("/api/now/v1/import/", "Import Set API"),
 )
 
 
