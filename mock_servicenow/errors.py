@@ -9,9 +9,12 @@ ServiceNow envelope ``{"error": {"message": m, "detail": d}, "status": "failure"
     ServiceNowError                      500
      ├─ InvalidRequest                   400
      │   ├─ InvalidTable                 400  "Invalid table <name>"
+     │   │   └─ NotACmdbClass            400  "Invalid table <name>" (CMDB APIs)
      │   ├─ MalformedJSON                400
      │   ├─ RequestedURINotFound         400  "Requested URI does not represent any resource"
      │   ├─ RequestTooLarge              400  "Exception while reading request"
+     │   ├─ IdentificationFailed         400  "<IRE error in words>" (CMDB Instance API)
+     │   ├─ RequestExecutionFailed       400  "Exception while executing request: <reason>"
      │   ├─ AttachmentTooLarge           400  "Exception while reading request" (attachments)
      │   ├─ MissingParameters            400  "Failed to create the attachment" (attachments)
      │   ├─ AttachmentFileMissing        400  "Failed to create the attachment. File part..."
@@ -74,6 +77,19 @@ class InvalidTable(InvalidRequest):
         self.detail = None
 
 
+class NotACmdbClass(InvalidTable):
+    """400 ``Invalid table <name>`` from the CMDB APIs for a table outside the CMDB hierarchy.
+
+    Inferred: the CMDB Instance API documents 400 for "a bad request" without its text, and a
+    live POST to a class that does not exist was answered 400 (a third-party client's notes,
+    docs/platform-apis.md); the message is the platform's for an unknown table (§1.5).
+    """
+
+    def __init__(self, table: str) -> None:
+        super().__init__(table)
+        self.detail = f"{table} is not a CMDB class (a table extending cmdb)"
+
+
 class MalformedJSON(InvalidRequest):
     """400 for a body that is not JSON (servicenow-behaviour §1.1, §3)."""
 
@@ -99,6 +115,34 @@ class RequestTooLarge(InvalidRequest):
         )
 
 
+class IdentificationFailed(InvalidRequest):
+    """400 for a payload the CMDB identification and reconciliation engine (IRE) refuses.
+
+    ``error`` and ``text`` are the engine's documented error name and message
+    (https://www.servicenow.com/docs/r/australia/servicenow-platform/
+    configuration-management-database-cmdb/id-engine-error-messages.html), e.g.
+    ``INVALID_INPUT_DATA`` / ``In payload invalid data source [x] exist. ...``. The envelope
+    (message: the name in words, detail: ``NAME: text``) is the one a third-party client's tests
+    pin for the CMDB Instance API (docs/platform-apis.md); the API's page prints none.
+    """
+
+    def __init__(self, error: str, text: str) -> None:
+        super().__init__(f"{error}: {text}", message=error.replace("_", " ").capitalize())
+        self.error = error
+
+
+class RequestExecutionFailed(InvalidRequest):
+    """``Exception while executing request: <reason>``: an exception inside a REST API's code.
+
+    Text as the CMDB Instance API page prints it (a dependent CI posted without its target);
+    that page answers these with 500. The emulator never answers 500 for bad input (house
+    rule), so the status is 400 and docs/platform-apis.md says so.
+    """
+
+    def __init__(self, reason: str) -> None:
+        message = f"Exception while executing request: {reason}"
+        super().__init__(f"{message} Check logs for error trace or enable glide.rest.debug "
+                         "property to verify REST request processing", message=message)
 class AttachmentTooLarge(InvalidRequest):
     """400 for a file over ``com.glide.attachment.max_size`` megabytes.
 

@@ -35,7 +35,8 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.domain.table import records
 from mock_servicenow.domain.tinyurl import tiny_urls
-from mock_servicenow.errors import MalformedJSON, RecordNotFound, UnsupportedMediaType
+from mock_servicenow.errors import RecordNotFound
+from mock_servicenow.web import bodies
 from mock_servicenow.web.auth import authenticate
 from mock_servicenow.web.context import get_ctx
 from mock_servicenow.web.responses import json_response, json_text_response
@@ -43,7 +44,6 @@ from mock_servicenow.web.responses import json_response, json_text_response
 bp = Blueprint("table_api", __name__)
 
 _VERSION = "<any(v1, v2):version>"
-_JSON_TYPES = ("application/json", "text/json", "application/javascript")
 _TRUE = {"true", "1", "yes"}
 _OVERRIDABLE = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
 
@@ -123,23 +123,9 @@ def _filters() -> tuple[tuple[str, str], ...]:
 
 
 def _body() -> dict[str, Any]:
-    """The JSON record of a POST/PUT/PATCH (§1.1): 415 for other media, 400 for bad JSON."""
-    mimetype = request.mimetype
-    if mimetype and mimetype not in _JSON_TYPES:
-        raise UnsupportedMediaType()
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        return {}
-    try:
-        payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise MalformedJSON() from None
-    if isinstance(payload, list):
-        # Only the first record of an array is processed (servicenow-behaviour §1.1).
-        payload = payload[0] if payload else {}
-    if not isinstance(payload, dict):
-        raise MalformedJSON()
-    return payload
+    """The JSON record of a POST/PUT/PATCH (§1.1): 415 for other media, 400 for bad JSON; an
+    array has only its first record processed."""
+    return bodies.json_object(first_of_array=True)
 
 
 def _no_body() -> bool:
