@@ -11,6 +11,7 @@ ServiceNow envelope ``{"error": {"message": m, "detail": d}, "status": "failure"
      │   ├─ InvalidTable                 400  "Invalid table <name>"
      │   ├─ MalformedJSON                400
      │   ├─ RequestedURINotFound         400  "Requested URI does not represent any resource"
+ │   ├─ ChangeRecordFailed           400  "Change Request record could not be updated. ..."
      │   └─ RequestTooLarge              400  "Exception while reading request"
      ├─ NotAuthenticated                 401  "User Not Authenticated"
      ├─ NotAuthorized                    403  "User Not Authorized"
@@ -80,6 +81,17 @@ class RequestedURINotFound(InvalidRequest):
     """400 ``Requested URI does not represent any resource`` (servicenow-behaviour §1.5)."""
 
     message = "Requested URI does not represent any resource"
+
+
+class ChangeRecordFailed(InvalidRequest):
+    """400 from the Change Management API when the platform refused a change or change task
+    write: the message says which record could not be written and why, ``detail`` is ``""``
+    (servicenow-behaviour §3, §7.4: the captured ``Change Request record could not be
+    updated. Operation against file 'change_request' was aborted by Business Rule ...``).
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message, detail="")
 
 
 class RequestTooLarge(InvalidRequest):
