@@ -7,9 +7,9 @@ modified and are ignored if passed in", https://github.com/ServiceNow/ServiceNow
 * a name that is not a field of the table, or a field the caller cannot write (read-only and
   system fields), is not applied and is listed in ``__meta.ignoredFields``;
 * every value is taken as text (``value + ""``: ``true`` is ``"true"``, ``3`` is ``"3"``);
-* a choice field takes its value, the value in another case, or its label (exact, then in
-  any case), else the text as given (``resolveChoice``): ``{"state": "Scheduled"}`` and
-  ``{"state": "assess"}`` both work, as the API reference and a captured session show;
+* a choice field takes its value or its label, exact or in any case, else the text as given
+  (``resolveChoice``): ``{"state": "Scheduled"}`` and ``{"state": "assess"}`` both work, as the
+  API reference and a captured session show;
 * a reference field takes a sys_id or the display value of the referenced record
   (``resolveReference``);
 * ``encrypted_fields`` names fields given as display values: it is not itself a field.
@@ -94,17 +94,18 @@ def resolve(ctx: Context, fld: Field, text: str) -> str:
 
 
 def resolve_choice(fld: Field, text: str) -> str:
-    """The value, then the value in any case (kept as given), the label, the label in any
-    case (its value), else ``text`` (non-existent choices are allowed)."""
-    values = [choice.value for choice in fld.choices]
-    if text in values or text.upper() in {value.upper() for value in values}:
-        return text
-    for choice in fld.choices:
-        if choice.label == text:
-            return choice.value
-    for choice in fld.choices:
-        if choice.label.upper() == text.upper():
-            return choice.value
+    """The value, then the value in any case, the label, the label in any case, else
+    ``text`` (non-existent choices are allowed). ``resolveChoice`` keeps a value matched in
+    another case as given; the emulator stores the choice's own value, as the reference's
+    ``{"type": "Standard"}`` example answers ``"value": "standard"`` (and SQLite, unlike the
+    platform's database, compares case-sensitively)."""
+    upper = text.upper()
+    for found in ([c.value for c in fld.choices if c.value == text],
+                  [c.value for c in fld.choices if c.value.upper() == upper],
+                  [c.value for c in fld.choices if c.label == text],
+                  [c.value for c in fld.choices if c.label.upper() == upper]):
+        if found:
+            return found[0]
     return text
 
 
