@@ -29,14 +29,18 @@ from mock_servicenow.settings import Settings
 from mock_servicenow.store.db import DatabaseLocation
 from mock_servicenow.web import (
     api_key_pages,
+    assets,
     auth,
     control_plane,
+    dashboard,
     faults,
     instances,
     login,
     m365ticket_app,
     oauth_endpoints,
+    pages,
     platform_apis,
+    record_pages,
     scenarios_api,
     table_api,
 )
@@ -163,10 +167,13 @@ def create_app(settings: Settings) -> Flask:
                       f"{entry.duration_ms}ms", file=sys.stderr, flush=True)
         return response
 
+    pages.install(app)
+    app.register_blueprint(assets.bp)
     app.register_blueprint(m365ticket_app.api)
     app.register_blueprint(m365ticket_app.pages)
     if settings.enable_control_plane:
         app.register_blueprint(control_plane.bp)
+        app.register_blueprint(dashboard.bp)
         app.register_blueprint(scenarios_api.bp)
         app.register_blueprint(idp_pages.control)
         app.register_blueprint(instances.bp)
@@ -180,6 +187,8 @@ def create_app(settings: Settings) -> Flask:
     # The REST APIs beside the Table API (issue 14): one module each, discovered.
     for blueprint in platform_apis.blueprints():
         app.register_blueprint(blueprint)
+    # The navigator, list and form pages of every table (issue 16): after every fixed .do page.
+    app.register_blueprint(record_pages.bp)
     # Table API (issue 3), with X-http-method-override.
     app.register_blueprint(table_api.bp)
     app.wsgi_app = table_api.MethodOverride(app.wsgi_app)  # type: ignore[method-assign]

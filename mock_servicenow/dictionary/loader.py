@@ -50,16 +50,23 @@ def data_files() -> tuple[Path, ...]:
             *sorted(APPS_DIR.glob("*/tables.json")))
 
 
+def read_document(path: Path, expected: str) -> dict[str, Any]:
+    """A JSON data file whose ``format`` is ``expected``; :class:`DictionaryError` (a
+    ``ValueError``) naming the file otherwise."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DictionaryError(f"{path.name}: {exc}") from None
+    if not isinstance(document, dict) or document.get("format") != expected:
+        raise DictionaryError(f"{path.name}: not a {expected} document")
+    return document
+
+
 def merged_definitions(paths: Iterable[Path]) -> dict[str, dict[str, Any]]:
     """Every table's definition once the files are merged, in first-definition order."""
     merged: dict[str, dict[str, Any]] = {}
     for path in paths:
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise DictionaryError(f"{path.name}: {exc}") from None
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
-            raise DictionaryError(f"{path.name}: not a {FORMAT} document")
+        document = read_document(path, FORMAT)
         for entry in document.get("tables", ()):
             unknown = set(entry) - _TABLE_KEYS
             if unknown or "name" not in entry:

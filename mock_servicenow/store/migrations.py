@@ -217,13 +217,14 @@ def sync_schema(db: sqlite_utils.Database, dictionary: Dictionary,
     """
     views = {name: sql for name, sql in db.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'view'").fetchall()}
+    tables = {name for (name,) in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
     for root in dictionary.roots():
         if previous is not None and not _hierarchy_changed(previous, dictionary, root):
             continue
         fields = dictionary.physical_fields(root)
         declared = dictionary.physical_column_types(root)
-        table = db.table(root)
-        if not table.exists():
+        if root not in tables:
             columns = ", ".join(
                 f"{quote_identifier(name)} {declared[name]}".rstrip()
                 + (" PRIMARY KEY" if name == "sys_id" else "")
@@ -233,7 +234,8 @@ def sync_schema(db: sqlite_utils.Database, dictionary: Dictionary,
             if previous is not None:  # a table created by a dictionary change
                 dirty_triggers(db, [root])
         else:
-            existing = set(table.columns_dict)
+            existing = {str(row[1]) for row in db.execute(
+                f"PRAGMA table_info({quote_identifier(root)})").fetchall()}
             for name in fields:
                 if name not in existing:
                     db.execute(

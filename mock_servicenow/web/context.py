@@ -6,6 +6,7 @@ style F4). Views call :func:`get_ctx` and pass the result to one domain function
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
@@ -92,3 +93,12 @@ def get_ctx(user: Principal | None = None) -> Context:
     if user is not None:
         ctx.user = user
     return ctx
+
+
+def is_loopback_caller() -> bool:
+    """True when the request comes from the loopback interface (the control plane's rule)."""
+    try:
+        caller = ipaddress.ip_address((request.remote_addr or "").split("%")[0])
+    except ValueError:
+        return False
+    return caller.is_loopback

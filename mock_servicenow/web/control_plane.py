@@ -6,7 +6,6 @@ JSON in and out (ARCHITECTURE §2). Enabled by default and answering loopback ca
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import os
 import re
@@ -17,7 +16,12 @@ from flask import Blueprint, Response, request
 
 from mock_servicenow.domain.platform.clock import ControllableClock, parse_glide
 from mock_servicenow.errors import InvalidRequest, NotAuthorized, RecordNotFound
-from mock_servicenow.web.context import current_instance, emulator, get_db
+from mock_servicenow.web.context import (
+    current_instance,
+    emulator,
+    get_db,
+    is_loopback_caller,
+)
 from mock_servicenow.web.responses import json_response
 
 bp = Blueprint("control_plane", __name__, url_prefix="/_emulator")
@@ -26,13 +30,7 @@ bp = Blueprint("control_plane", __name__, url_prefix="/_emulator")
 @bp.before_request
 def loopback_only() -> None:
     """Refuse callers that are not on the loopback interface (unless configured off)."""
-    if not emulator().settings.control_plane_loopback_only:
-        return
-    try:
-        caller = ipaddress.ip_address((request.remote_addr or "").split("%")[0])
-    except ValueError:
-        caller = None
-    if caller is None or not caller.is_loopback:
+    if emulator().settings.control_plane_loopback_only and not is_loopback_caller():
         raise NotAuthorized("The emulator control plane only answers loopback callers")
 
 

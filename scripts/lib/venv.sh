@@ -1,5 +1,6 @@
 # Shared by scripts/serve and scripts/test: create .venv on first use and install the project
 # into it; later runs skip pip when pyproject.toml has not changed (a stamp file records it).
+# Each set-up step prints one line on stderr, so a first run is never a silent terminal.
 ensure_venv() {
   local extras="$1"
   local python="${PYTHON:-python3}"
@@ -8,16 +9,19 @@ ensure_venv() {
     exit 1
   fi
   if [ ! -x .venv/bin/python ]; then
+    echo "$(basename "$0"): creating .venv" >&2
     "$python" -m venv .venv
   fi
   local spec="."
   [ -n "$extras" ] && spec=".[${extras}]"
   local stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)-${extras:-base}"
   if [ ! -f "$stamp" ]; then
+    echo "$(basename "$0"): installing the project${extras:+ with its ${extras} extras} into .venv (pip; a minute or so the first time)" >&2
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec" 2>&1 \
       | grep -v "^WARNING: Location" >&2 || true
     .venv/bin/python -c "import mock_servicenow, connector" || {
       echo "$(basename "$0"): installing the project into .venv failed" >&2; exit 1; }
     touch "$stamp"
+    echo "$(basename "$0"): .venv is ready" >&2
   fi
 }

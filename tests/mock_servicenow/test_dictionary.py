@@ -408,3 +408,40 @@ def test_crud_on_every_served_table(module_app: Flask, admin: httpx.Client, tabl
     deleted = admin.delete(f"/api/now/table/{table}/{sys_id}")
     assert deleted.status_code == 204, (table, deleted.text)
     assert admin.get(f"/api/now/table/{table}/{sys_id}").status_code == 404
+
+
+def test_an_existing_database_gets_this_releases_out_of_box_records(tmp_path: Any) -> None:
+    """A database written by an older release of the emulator: on open, its out-of-box
+    dictionary records are rewritten from this release's data files, and the columns an admin
+    added are kept and still served."""
+    from mock_servicenow.app import create_app
+
+    settings = Settings(database_path=str(tmp_path / "old.db"), home=tmp_path / ".m",
+                        admin_password="admin", password_hash_iterations=1000,
+                        secret_key="k", random_seed=5)
+
+    def client(app: Flask) -> httpx.Client:
+        return httpx.Client(transport=httpx.WSGITransport(app=app),
+                            base_url=IN_PROCESS_BASE_URL, auth=("admin", "admin"))
+
+    app = create_app(settings)
+    with client(app) as admin:
+        assert admin.post("/api/now/table/sys_dictionary", json={
+            "name": "incident", "element": "u_kept", "internal_type": "string"}
+        ).status_code == 201
+    instance = app.extensions["mock_servicenow"].instance
+    db = instance.connect()
+    with db.atomic():  # what an older release left: another stamp, records it did not have
+        db.execute("UPDATE _emulator_state SET value = '1' WHERE key = 'dictionary_base'")
+        db.execute("DELETE FROM sys_dictionary WHERE name = 'incident' AND element = 'caller_id'"
+                   " AND sys_created_by = 'system'")
+    db.close()
+    instance.close()
+    reopened = create_app(settings)
+    with client(reopened) as admin:
+        caller = admin.get("/api/now/table/sys_dictionary", params={
+            "sysparm_query": "name=incident^element=caller_id"}).json()["result"]
+        assert len(caller) == 1
+        kept = admin.post("/api/now/table/incident", json={"u_kept": "yes"}).json()["result"]
+        assert kept["u_kept"] == "yes" and kept["caller_id"] == ""
+    reopened.extensions["mock_servicenow"].instance.close()

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from mock_servicenow.dictionary import Dictionary, Field
+from mock_servicenow.dictionary import Dictionary, DictionaryError, Field
+from mock_servicenow.dictionary.loader import read_document
 from mock_servicenow.dictionary.records import stable_sys_id
 from mock_servicenow.dictionary.values import InvalidValue, to_storage
 from mock_servicenow.domain.platform.clock import GLIDE_FORMAT, format_glide
@@ -47,11 +48,9 @@ def seed_demo(ctx: Context, stamp: str, files: tuple[Path, ...] | None = None) -
     count = 0
     for path in files if files is not None else demo_files():
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise DemoDataError(f"{path.name}: {exc}") from None
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
-            raise DemoDataError(f"{path.name}: not a {FORMAT} document")
+            document = read_document(path, FORMAT)
+        except DictionaryError as exc:
+            raise DemoDataError(str(exc)) from None
         for group in document.get("records", ()):
             table = group.get("table")
             if table not in ctx.dictionary:

@@ -70,17 +70,30 @@ def require_read_row(ctx: Context, table: str, row: Mapping[str, Any]) -> None:
         raise RecordNotFound()
 
 
+def can_list(ctx: Context, table: str) -> bool:
+    """True when a listing of ``table`` can show the user anything: the table rule passes, or
+    the rule lets owners read their own rows (the navigator shows such modules)."""
+    rule = rule_for(ctx, table)
+    return _passes(ctx.user, rule.read) or bool(rule.owner_fields)
+
+
+def can_write(ctx: Context, table: str, operation: str,
+              row: Mapping[str, Any] | None = None) -> bool:
+    """:func:`require_write` as a question (pages show the buttons the user may press)."""
+    rule = rule_for(ctx, table)
+    roles: tuple[str, ...] = getattr(rule, operation)
+    if _passes(ctx.user, roles):
+        return True
+    return operation == "write" and row is not None and is_owner(rule, ctx.user, row)
+
+
 def require_write(ctx: Context, table: str, operation: str,
                   row: Mapping[str, Any] | None = None) -> None:
     """403 ``Operation Failed`` / ``ACL Exception <Op> Failed due to security constraints``.
 
     ``operation`` is ``create``, ``write`` or ``delete`` (servicenow-behaviour §1.5).
     """
-    rule = rule_for(ctx, table)
-    roles: tuple[str, ...] = getattr(rule, operation)
-    if _passes(ctx.user, roles):
-        return
-    if operation == "write" and row is not None and is_owner(rule, ctx.user, row):
+    if can_write(ctx, table, operation, row):
         return
     raise OperationFailed(
         f"ACL Exception {_OPERATION_WORD[operation]} Failed due to security constraints"
