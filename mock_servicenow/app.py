@@ -46,7 +46,7 @@ from mock_servicenow.web import (
 )
 from mock_servicenow.web import idp as idp_pages
 from mock_servicenow.web import session as browser_session
-from mock_servicenow.web.context import close_db
+from mock_servicenow.web.context import OWN_BODY_LIMIT, close_db
 from mock_servicenow.web.errors import register_error_handlers
 from mock_servicenow.web.journal import Entry, Journal, redact_query
 
@@ -135,7 +135,9 @@ def create_app(settings: Settings) -> Flask:
     def _start() -> None:
         g.started = time.perf_counter()
         length = request.content_length
-        if length is not None and length > settings.max_body_bytes:
+        if length is not None and length > settings.max_body_bytes and not getattr(
+                app.view_functions.get(request.endpoint or ""), OWN_BODY_LIMIT, False):
+            # Views marked own_body_limit (the Attachment API) enforce their own limit.
             raise RequestTooLarge(length, settings.max_body_bytes)
 
     @app.after_request

@@ -11,13 +11,17 @@ ServiceNow envelope ``{"error": {"message": m, "detail": d}, "status": "failure"
      │   ├─ InvalidTable                 400  "Invalid table <name>"
      │   ├─ MalformedJSON                400
      │   ├─ RequestedURINotFound         400  "Requested URI does not represent any resource"
- │   ├─ ChangeRecordFailed           400  "Change Request record could not be updated. ..."
-     │   └─ RequestTooLarge              400  "Exception while reading request"
+     │   ├─ RequestTooLarge              400  "Exception while reading request"
+     │   ├─ AttachmentTooLarge           400  "Exception while reading request" (attachments)
+     │   ├─ MissingParameters            400  "Failed to create the attachment" (attachments)
+     │   ├─ AttachmentFileMissing        400  "Failed to create the attachment. File part..."
+     │   └─ BadRequestError              400  sn_ws_err.BadRequestError (detail "")
      ├─ NotAuthenticated                 401  "User Not Authenticated"
      ├─ NotAuthorized                    403  "User Not Authorized"
      ├─ InsufficientRights               403  "Insufficient rights to query records"
      ├─ OperationFailed                  403  "Operation Failed"
      ├─ RecordNotFound                   404  "No Record found"
+     ├─ NotFoundError                    404  sn_ws_err.NotFoundError (detail "")
      ├─ MethodNotAllowed                 405
      ├─ NotAcceptable                    406
      ├─ UnsupportedMediaType             415  "Invalid content-type. ..."
@@ -83,17 +87,6 @@ class RequestedURINotFound(InvalidRequest):
     message = "Requested URI does not represent any resource"
 
 
-class ChangeRecordFailed(InvalidRequest):
-    """400 from the Change Management API when the platform refused a change or change task
-    write: the message says which record could not be written and why, ``detail`` is ``""``
-    (servicenow-behaviour §3, §7.4: the captured ``Change Request record could not be
-    updated. Operation against file 'change_request' was aborted by Business Rule ...``).
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message=message, detail="")
-
-
 class RequestTooLarge(InvalidRequest):
     """400 for bodies over 10 MiB, with the captured KB0747638 text (servicenow-behaviour §1.1)."""
 
@@ -104,6 +97,52 @@ class RequestTooLarge(InvalidRequest):
             f"Rejected large REST payload with content-length = {content_length} bytes. "
             f"Max allowed: {maximum} bytes."
         )
+
+
+class AttachmentTooLarge(InvalidRequest):
+    """400 for a file over ``com.glide.attachment.max_size`` megabytes.
+
+    Inferred (docs/platform-apis.md, "Attachment API"): the Attachment API "respects any system
+    limitations on uploaded files, such as maximum file size" (c_AttachmentAPI.md) without
+    publishing the answer; this is the REST layer's captured read failure (KB0747638,
+    servicenow-behaviour §1.1) with the platform's own message for that property (its
+    attachment widgets' ``Attached files must be smaller than {0} - please try again``).
+    """
+
+    message = "Exception while reading request"
+
+    def __init__(self, maximum_mb: int) -> None:
+        super().__init__(f"Attached files must be smaller than {maximum_mb}MB - please try again")
+
+
+class MissingParameters(InvalidRequest):
+    """400 when ``table_name``, ``table_sys_id`` or ``file_name`` is missing from an upload:
+    "one or more mandatory parameters were missing from the request" (c_AttachmentAPI.md,
+    POST /now/attachment/file status codes); the wording of the detail is inferred."""
+
+    message = "Failed to create the attachment"
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(f"Missing mandatory parameter(s): {', '.join(names)}")
+
+
+class AttachmentFileMissing(InvalidRequest):
+    """400 for a multipart upload without a file part (c_AttachmentAPI.md, POST
+    /now/attachment/upload: the file must be the final part of the message)."""
+
+    message = "Failed to create the attachment. File part might be missing in the request."
+
+
+class BadRequestError(InvalidRequest):
+    """400 thrown by a scripted REST resource as ``sn_ws_err.BadRequestError(message)``: the
+    message as thrown, ``detail`` empty (servicenow-behaviour §3: setMessage/setDetail default
+    ``""``). The platform's own scripted APIs (the Service Catalog API, ``/api/sn_sc``) answer
+    their documented 400s this way (KB0717979 shows the ``order_now`` resource's script)."""
+
+    detail = ""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message)
 
 
 class NotAuthenticated(ServiceNowError):
@@ -141,6 +180,19 @@ class RecordNotFound(ServiceNowError):
     status = 404
     message = "No Record found"
     detail = "Record doesn't exist or ACL restricts the record retrieval"
+
+
+class NotFoundError(ServiceNowError):
+    """404 thrown by a scripted REST resource as ``sn_ws_err.NotFoundError(message)``, detail
+    ``""`` (servicenow-behaviour §3; KB0717979: ``order_now`` answers ``Invalid Request`` when
+    the cart fails to place the order)."""
+
+    status = 404
+    message = "Not Found"
+    detail = ""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message)
 
 
 class MethodNotAllowed(ServiceNowError):

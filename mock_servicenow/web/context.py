@@ -102,3 +102,14 @@ def is_loopback_caller() -> bool:
     except ValueError:
         return False
     return caller.is_loopback
+
+#: Attribute of a view function that reads a body larger than ``Settings.max_body_bytes`` and
+#: enforces its own limit (the Attachment API's ``com.glide.attachment.max_size``): the app's
+#: generic body limit, checked before routing to any view, lets its requests through.
+OWN_BODY_LIMIT = "own_body_limit"
+
+
+def own_body_limit(view: Any) -> Any:
+    """Mark ``view`` as enforcing its own body limit (see :data:`OWN_BODY_LIMIT`)."""
+    setattr(view, OWN_BODY_LIMIT, True)
+    return view

@@ -34,6 +34,7 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.domain.table import records
+from mock_servicenow.domain.tinyurl import tiny_urls
 from mock_servicenow.errors import MalformedJSON, RecordNotFound, UnsupportedMediaType
 from mock_servicenow.web.auth import authenticate
 from mock_servicenow.web.context import get_ctx
@@ -80,6 +81,22 @@ def _context(version: str | None) -> Context:
     ctx = get_ctx()
     ctx.api_version = version
     return ctx
+
+
+def _expand_tiny(ctx: Context) -> None:
+    """``sysparm_tiny=<id>``: the request runs with the query stored under ``<id>``
+    (``POST /api/now/tinyurl``, domain/tinyurl/tiny_urls.py); the request's own parameters
+    win over stored ones of the same name. An unknown id is ignored, like any parameter the
+    platform does not know (servicenow-behaviour §1.2)."""
+    stored = tiny_urls.resolve(ctx, request.args.get(tiny_urls.PARAMETER, ""))
+    if stored is None:
+        return
+    own = [p for p in request.query_string.decode("latin-1").split("&")
+           if p and p.split("=", 1)[0] != tiny_urls.PARAMETER]
+    names = {p.split("=", 1)[0] for p in own}
+    kept = [p for p in stored.split("&") if p and p.split("=", 1)[0] not in names]
+    request.query_string = "&".join([*kept, *own]).encode("latin-1")
+    request.__dict__.pop("args", None)  # parsed again from the new query string
 
 
 def _read_options() -> records.ReadOptions:
@@ -173,6 +190,10 @@ def _record_response(ctx: Context, record: dict[str, Any], status: int,
 def list_view(table: str, version: str | None = None) -> Response:
     """``GET /api/now/table/{table}`` (servicenow-behaviour §1.2, §1.3)."""
     ctx = _context(version)
+    # The Link URLs keep the caller's own query (a tiny one stays tiny).
+    raw_query = request.query_string.decode("latin-1")
+    if tiny_urls.PARAMETER in request.args:
+        _expand_tiny(ctx)
     query = records.ListQuery(
         query=request.args.get("sysparm_query", ""),
         filters=_filters(),
@@ -189,8 +210,7 @@ def list_view(table: str, version: str | None = None) -> Response:
     if page.total is not None:
         headers["X-Total-Count"] = str(page.total)
         if not _flag("sysparm_suppress_pagination_header"):
-            link = link_header(f"{ctx.base_url}{request.path}",
-                               request.query_string.decode("latin-1"),
+            link = link_header(f"{ctx.base_url}{request.path}", raw_query,
                                limit=page.limit, offset=page.offset, total=page.total)
             if link is not None:
                 headers["Link"] = link
@@ -229,6 +249,8 @@ def create_view(table: str, version: str | None = None) -> Response:
 def get_view(table: str, sys_id: str, version: str | None = None) -> Response:
     """``GET /api/now/table/{table}/{sys_id}`` (servicenow-behaviour §1.1, §1.5)."""
     ctx = _context(version)
+    if tiny_urls.PARAMETER in request.args:
+        _expand_tiny(ctx)
     options = _read_options()
     text = records.get_record_encoded(ctx, table, sys_id, options, web_service=True)
     if text is not None:

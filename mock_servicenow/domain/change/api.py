@@ -43,7 +43,7 @@ from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.domain.table import records
 from mock_servicenow.domain.table.business_rules import CHANGE_TRANSITIONS
 from mock_servicenow.errors import (
-    ChangeRecordFailed,
+    BadRequestError,
     NotAuthorized,
     OperationFailed,
     RecordNotFound,
@@ -217,7 +217,7 @@ def _insert(ctx: Context, values: Mapping[str, Any]) -> str:
     try:
         created = records.create_record(ctx, CHANGE, values, web_service=True)
     except OperationFailed as failure:
-        raise ChangeRecordFailed(
+        raise BadRequestError(
             f"Change Request record could not be created. {failure.detail or ''}".strip()
         ) from None
     return str(created["sys_id"])
@@ -245,7 +245,7 @@ def _update(ctx: Context, table: str, label: str, sys_id: str,
     try:
         records.update_record(ctx, table, sys_id, values, web_service=True)
     except OperationFailed as failure:
-        raise ChangeRecordFailed(
+        raise BadRequestError(
             f"{label} record could not be updated. {failure.detail or ''}".strip()) from None
 
 
@@ -315,7 +315,7 @@ def create_task(ctx: Context, change_id: str, pairs: Mapping[str, Any]) -> dict[
     try:
         created = records.create_record(ctx, TASK, values, web_service=True)
     except OperationFailed as failure:
-        raise ChangeRecordFailed(
+        raise BadRequestError(
             f"Change Task record could not be created. {failure.detail or ''}".strip()
         ) from None
     return _answer(ctx, TASK, str(created["sys_id"]), assignment.ignored)
