@@ -62,6 +62,10 @@ BASE_ROLES = (
     ("snc_internal", "Internal user", False),
     ("snc_external", "External user", False),
     ("change_manager", "Manages change requests", False),
+    # The Change Management API's read role, and the write role of change tasks (its docs and
+    # "Create a change task", docs/platform-apis.md).
+    ("sn_change_read", "Reads change requests through the Change Management API", False),
+    ("sn_change_write", "Writes change requests and change tasks", False),
     ("problem_manager", "Manages problems", False),
 )
 
