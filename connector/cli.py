@@ -25,24 +25,50 @@ ConnectorFactory = Callable[[ConnectorSettings], Connector]
 DEFAULT_UI_PORT = 8766
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mock-servicenow")  # the distribution that ships snow-connector
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree only
+        return "unknown"
+
+
 def _parser() -> argparse.ArgumentParser:
+    """The command-line grammar (ARCHITECTURE §2); every option and argument has its help."""
     parser = argparse.ArgumentParser(
         prog="snow-connector",
         description="Share Microsoft Secure Score improvement actions with ServiceNow as "
-                    "change requests or incidents, and track them.")
+                    "change requests or incidents, and track them.",
+        epilog="State lives under $SNOW_CONNECTOR_HOME (default ~/.snow-connector). Run "
+               "'snow-connector COMMAND --help' for a command's options.")
+    parser.add_argument("--version", action="version", version=f"snow-connector {_version()}",
+                        help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def read_command(name: str, help_text: str) -> argparse.ArgumentParser:
-        command = sub.add_parser(name, help=help_text)
+        command = sub.add_parser(name, help=help_text, description=help_text)
         command.add_argument("--json", action="store_true", help="print JSON")
         return command
 
+    def graph_files(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--file", action="append", default=[], metavar="GRAPH_JSON",
+                             help="a Microsoft Graph secureScoreControlProfiles export "
+                                  "(repeat for later pages; default: the built-in samples)")
+
     connect = read_command("connect", "connect to an instance over OAuth")
-    connect.add_argument("--instance", required=True, help="instance URL (or name)")
-    connect.add_argument("--client-id", required=True)
-    connect.add_argument("--client-secret", help="default: $SNOW_CONNECTOR_CLIENT_SECRET")
-    connect.add_argument("--ca-bundle", help="CA bundle to verify the instance's certificate")
-    connect.add_argument("--username", help="use the password grant as this user (automation)")
+    connect.add_argument("--instance", required=True,
+                         help="instance URL (https://NAME.service-now.com) or name")
+    connect.add_argument("--client-id", required=True,
+                         help="client ID of the instance's OAuth application registry entry")
+    connect.add_argument("--client-secret",
+                         help="its client secret (default: $SNOW_CONNECTOR_CLIENT_SECRET)")
+    connect.add_argument("--ca-bundle", metavar="PATH",
+                         help="CA bundle to verify the instance's certificate (serve --tls "
+                              "prints one)")
+    connect.add_argument("--username",
+                         help="use the password grant as this user (automation) instead of "
+                              "the browser consent")
     connect.add_argument("--password", help="default: $SNOW_CONNECTOR_PASSWORD, else a prompt")
     connect.add_argument("--no-browser", action="store_true",
                          help="only print the authorize URL, do not open a browser")
@@ -52,17 +78,21 @@ def _parser() -> argparse.ArgumentParser:
     authorize.add_argument("--tenant-id", help="Microsoft 365 tenant id to register")
 
     actions = read_command("actions", "list Secure Score improvement actions")
-    actions.add_argument("--file", action="append", default=[], metavar="GRAPH_JSON",
-                         help="Graph secureScoreControlProfiles export (repeat for pages)")
+    graph_files(actions)
 
     share = read_command("share", "share an action as a change request or an incident")
-    share.add_argument("action_id", metavar="ACTION_ID")
-    share.add_argument("--file", action="append", default=[], metavar="GRAPH_JSON")
-    share.add_argument("--type", required=True, choices=("change", "incident"))
-    share.add_argument("--priority", required=True, choices=PRIORITIES)
-    share.add_argument("--due", required=True, metavar="YYYY-MM-DD")
-    share.add_argument("--name", metavar="TEXT")
-    share.add_argument("--description", metavar="TEXT")
+    share.add_argument("action_id", metavar="ACTION_ID",
+                       help="the improvement action's id (see 'snow-connector actions')")
+    graph_files(share)
+    share.add_argument("--type", required=True, choices=("change", "incident"),
+                       help="the ticket to create: a change request or an incident")
+    share.add_argument("--priority", required=True, choices=PRIORITIES,
+                       help="the ticket's priority")
+    share.add_argument("--due", required=True, metavar="YYYY-MM-DD", help="the due date")
+    share.add_argument("--name", metavar="TEXT",
+                       help="the ticket's short description (default: the action's title)")
+    share.add_argument("--description", metavar="TEXT",
+                       help="the ticket's description (default: built from the action)")
     share.add_argument("--category", metavar="CATEGORY",
                        help="devices|data|apps|identity|infrastructure (default: the action's)")
 
@@ -70,13 +100,19 @@ def _parser() -> argparse.ArgumentParser:
     read_command("cards", "change and incident cards: counts by state")
     read_command("sync", "pull the state of the connector's tickets")
 
-    states = sub.add_parser("states", help="customize state names")
+    states = sub.add_parser("states", help="customize state names",
+                            description="Customize the names the cards show for ticket "
+                                        "states.")
     states_sub = states.add_subparsers(dest="states_command", required=True, metavar="ACTION")
-    states_set = states_sub.add_parser("set", help="name a state value")
+    states_set = states_sub.add_parser("set", help="name a state value",
+                                       description="Name a state value of change requests "
+                                                   "or incidents.")
     states_set.add_argument("--json", action="store_true", help="print JSON")
-    states_set.add_argument("ticket_type", choices=("change", "incident"))
-    states_set.add_argument("value", metavar="VALUE")
-    states_set.add_argument("name", metavar="NAME")
+    states_set.add_argument("ticket_type", choices=("change", "incident"),
+                            help="which tickets' state")
+    states_set.add_argument("value", metavar="VALUE",
+                            help="the state's value on the instance (e.g. -5, 1, 6)")
+    states_set.add_argument("name", metavar="NAME", help="the name to show for it")
 
     read_command("disconnect", "revoke tokens, remove the connection, delete secrets")
 
@@ -89,15 +125,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 class _ProgressBar:
-    """A stderr progress bar for long syncs (only drawn when more than one page)."""
+    """A stderr progress bar for long syncs: drawn on a terminal only (a log or a pipe gets
+    no carriage returns), and only when there is more than one page."""
 
     def __init__(self, stream: TextIO, threshold: int) -> None:
         self.stream = stream
         self.threshold = threshold
         self.drawn = False
+        isatty = getattr(stream, "isatty", None)
+        self.enabled = bool(isatty and isatty())
 
     def __call__(self, done: int, total: int | None) -> None:
-        if total is None or total <= self.threshold:
+        if not self.enabled or total is None or total <= self.threshold:
             return
         width = 30
         filled = int(width * min(done, total) / total)

@@ -29,20 +29,24 @@ from mock_servicenow.settings import Settings
 from mock_servicenow.store.db import DatabaseLocation
 from mock_servicenow.web import (
     api_key_pages,
+    assets,
     auth,
     control_plane,
+    dashboard,
     faults,
     instances,
     login,
     m365ticket_app,
     oauth_endpoints,
+    pages,
     platform_apis,
+    record_pages,
     scenarios_api,
     table_api,
 )
 from mock_servicenow.web import idp as idp_pages
 from mock_servicenow.web import session as browser_session
-from mock_servicenow.web.context import close_db
+from mock_servicenow.web.context import OWN_BODY_LIMIT, close_db
 from mock_servicenow.web.errors import register_error_handlers
 from mock_servicenow.web.journal import Entry, Journal, redact_query
 
@@ -131,7 +135,9 @@ def create_app(settings: Settings) -> Flask:
     def _start() -> None:
         g.started = time.perf_counter()
         length = request.content_length
-        if length is not None and length > settings.max_body_bytes:
+        if length is not None and length > settings.max_body_bytes and not getattr(
+                app.view_functions.get(request.endpoint or ""), OWN_BODY_LIMIT, False):
+            # Views marked own_body_limit (the Attachment API) enforce their own limit.
             raise RequestTooLarge(length, settings.max_body_bytes)
 
     @app.after_request
@@ -163,10 +169,13 @@ def create_app(settings: Settings) -> Flask:
                       f"{entry.duration_ms}ms", file=sys.stderr, flush=True)
         return response
 
+    pages.install(app)
+    app.register_blueprint(assets.bp)
     app.register_blueprint(m365ticket_app.api)
     app.register_blueprint(m365ticket_app.pages)
     if settings.enable_control_plane:
         app.register_blueprint(control_plane.bp)
+        app.register_blueprint(dashboard.bp)
         app.register_blueprint(scenarios_api.bp)
         app.register_blueprint(idp_pages.control)
         app.register_blueprint(instances.bp)
@@ -180,6 +189,8 @@ def create_app(settings: Settings) -> Flask:
     # The REST APIs beside the Table API (issue 14): one module each, discovered.
     for blueprint in platform_apis.blueprints():
         app.register_blueprint(blueprint)
+    # The navigator, list and form pages of every table (issue 16): after every fixed .do page.
+    app.register_blueprint(record_pages.bp)
     # Table API (issue 3), with X-http-method-override.
     app.register_blueprint(table_api.bp)
     app.wsgi_app = table_api.MethodOverride(app.wsgi_app)  # type: ignore[method-assign]

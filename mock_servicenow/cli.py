@@ -21,6 +21,27 @@ if TYPE_CHECKING:
     from flask import Flask
 
 PROG = "mock-servicenow"
+#: Where the client commands (reset, scenario apply) find the instance without --url.
+DEFAULT_URL = "http://127.0.0.1:8080"
+URL_ENV = "MOCK_SERVICENOW_URL"
+_URL_HELP = f"base URL of the running instance (default: ${URL_ENV}, else {DEFAULT_URL})"
+
+
+def version() -> str:
+    """The installed package's version (``pyproject.toml``)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("mock-servicenow")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree only
+        return "unknown"
+
+
+def instance_url(given: str | None, environ: dict[str, str]) -> str:
+    """The instance a client command talks to: ``--url``, else ``$MOCK_SERVICENOW_URL``, else
+    the default instance's address."""
+    return (given or environ.get(URL_ENV) or DEFAULT_URL).rstrip("/")
 
 
 class CommandError(Exception):
@@ -47,46 +68,69 @@ def _port(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command-line grammar (ARCHITECTURE §2)."""
-    parser = _Parser(prog=PROG, description="A faithful local ServiceNow instance.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    """The command-line grammar (ARCHITECTURE §2); every option and argument has its help."""
+    parser = _Parser(prog=PROG, description="A faithful local ServiceNow instance: serve one, "
+                     "or drive a running one (reset, troubleshooting scenarios).",
+                     epilog=f"Run '{PROG} COMMAND --help' for a command's options.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {version()}",
+                        help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
+                                     metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run an instance")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=_port, default=8080, help="0 picks a free port")
+    serve = commands.add_parser(
+        "serve", help="run an instance (prints 'ready: URL' once it accepts connections)",
+        description="Run an emulated instance. With no options: the demo instance on "
+                    "http://127.0.0.1:8080, data under .mock_servicenow/.")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="interface to listen on (default 127.0.0.1; the control plane "
+                            "answers loopback callers only)")
+    serve.add_argument("--port", type=_port, default=8080,
+                       help="port to listen on (default 8080; 0 picks a free port)")
     serve.add_argument("--tls", action="store_true",
                        help="serve https with a locally generated CA (prints ca-bundle: PATH)")
     serve.add_argument("--client-ca", metavar="PATH",
                        help="with --tls: ask clients for a certificate and verify it against "
                             "this CA bundle (mutual TLS; see tls client-cert)")
     where = serve.add_mutually_exclusive_group()
-    where.add_argument("--db", metavar="PATH", help="SQLite file (default .mock_servicenow/)")
-    where.add_argument("--memory", action="store_true", help="keep everything in memory")
-    serve.add_argument("--release", default=DEFAULT_RELEASE,
-                       help=f"release family, oldest {FAMILIES[0]} to newest {FAMILIES[-1]}")
+    where.add_argument("--db", metavar="PATH",
+                       help="SQLite file of the instance (default .mock_servicenow/instance.db)")
+    where.add_argument("--memory", action="store_true",
+                       help="keep everything in memory (gone when the server stops)")
+    serve.add_argument("--release", default=DEFAULT_RELEASE, metavar="NAME",
+                       help=f"release family the instance reports, oldest {FAMILIES[0]} to "
+                            f"newest {FAMILIES[-1]} (default {DEFAULT_RELEASE})")
     serve.add_argument("--scenario", action="append", default=[], metavar="NAME",
-                       help="apply a troubleshooting scenario at start (repeatable)")
+                       help="apply a troubleshooting scenario at start (repeatable; see "
+                            f"'{PROG} scenario list')")
     serve.add_argument("--empty", action="store_true",
-                       help="only what the platform cannot run without (no demo data)")
+                       help="only what the platform cannot run without (no demo data, no app)")
     serve.add_argument("--workers", type=int, default=None, metavar="N",
                        help="serve with gunicorn, N processes on one database")
-    serve.add_argument("--instance-name", default=None,
-                       help="instance name shown in /_emulator/info (default dev00000)")
-    serve.add_argument("--quiet", action="store_true", help="no access log on stderr")
+    serve.add_argument("--instance-name", default=None, metavar="NAME",
+                       help="the instance's name, shown in the pages' header and in "
+                            "/_emulator/info (default dev00000)")
+    serve.add_argument("--quiet", action="store_true",
+                       help="no access log on stderr (the log never shows secrets)")
 
-    reset = commands.add_parser("reset", help="reset a running instance to its seeded state")
-    reset.add_argument("--url", required=True, help="base URL of the running instance")
+    reset = commands.add_parser("reset", help="reset a running instance to its seeded state",
+                                description="Reset a running instance to its seeded state "
+                                            "(POST /_emulator/reset).")
+    reset.add_argument("--url", help=_URL_HELP)
 
-    scenario = commands.add_parser("scenario", help="the troubleshooting catalogue")
-    actions = scenario.add_subparsers(dest="scenario_command", required=True, parser_class=_Parser)
+    scenario = commands.add_parser("scenario", help="the troubleshooting catalogue",
+                                   description="List, describe and apply the troubleshooting "
+                                               "scenarios (docs/qa.md).")
+    actions = scenario.add_subparsers(dest="scenario_command", required=True,
+                                      parser_class=_Parser, metavar="ACTION")
     listing = actions.add_parser("list", help="list the scenarios")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     show = actions.add_parser("show", help="everything about one scenario")
-    show.add_argument("name")
+    show.add_argument("name", metavar="NAME", help="the scenario (see 'scenario list')")
     show.add_argument("--json", action="store_true", help="machine-readable output")
-    apply = actions.add_parser("apply", help="apply a scenario to a running instance")
-    apply.add_argument("name")
-    apply.add_argument("--url", required=True, help="base URL of the running instance")
+    apply = actions.add_parser("apply", help="apply a scenario (or its fix) to a running "
+                                             "instance")
+    apply.add_argument("name", metavar="NAME", help="the scenario (see 'scenario list')")
+    apply.add_argument("--url", help=_URL_HELP)
     apply.add_argument("--fix", action="store_true", help="apply the documented fix instead")
 
     tls = commands.add_parser("tls", help="local certificates for serve --tls")
@@ -320,14 +364,15 @@ def _network_failure(exc: Exception, url: str) -> str:
 
 
 def reset(args: argparse.Namespace) -> int:
-    """``reset --url BASE``: ``POST /_emulator/reset`` on a running instance."""
-    response = _post(f"{args.url.rstrip('/')}/_emulator/reset")
+    """``reset [--url BASE]``: ``POST /_emulator/reset`` on a running instance."""
+    url = instance_url(args.url, dict(os.environ))
+    response = _post(f"{url}/_emulator/reset")
     if response.status_code != 200:
         raise CommandError(f"reset refused: HTTP {response.status_code}")
     try:
         elapsed = response.json().get("elapsed_ms")
     except (ValueError, AttributeError):
-        raise CommandError(f"{args.url} answered, but not as a mock-servicenow instance") \
+        raise CommandError(f"{url} answered, but not as a mock-servicenow instance") \
             from None
     print(f"reset: {elapsed} ms")
     return 0
@@ -364,8 +409,8 @@ def scenario(args: argparse.Namespace) -> int:
             print(f"  {number}. {step}")
         print(f"outcome: {described['outcome']}")
         return 0
-    url = f"{args.url.rstrip('/')}/_emulator/scenarios/{args.name}"
-    response = _post(url, {"fix": args.fix})
+    base = instance_url(args.url, dict(os.environ))
+    response = _post(f"{base}/_emulator/scenarios/{args.name}", {"fix": args.fix})
     if response.status_code != 200:
         try:
             error = response.json()["error"]

@@ -9,14 +9,22 @@ ServiceNow envelope ``{"error": {"message": m, "detail": d}, "status": "failure"
     ServiceNowError                      500
      ├─ InvalidRequest                   400
      │   ├─ InvalidTable                 400  "Invalid table <name>"
+     │   │   └─ NotACmdbClass            400  "Invalid table <name>" (CMDB APIs)
      │   ├─ MalformedJSON                400
      │   ├─ RequestedURINotFound         400  "Requested URI does not represent any resource"
-     │   └─ RequestTooLarge              400  "Exception while reading request"
+     │   ├─ RequestTooLarge              400  "Exception while reading request"
+     │   ├─ IdentificationFailed         400  "<IRE error in words>" (CMDB Instance API)
+     │   ├─ RequestExecutionFailed       400  "Exception while executing request: <reason>"
+     │   ├─ AttachmentTooLarge           400  "Exception while reading request" (attachments)
+     │   ├─ MissingParameters            400  "Failed to create the attachment" (attachments)
+     │   ├─ AttachmentFileMissing        400  "Failed to create the attachment. File part..."
+     │   └─ BadRequestError              400  sn_ws_err.BadRequestError (detail "")
      ├─ NotAuthenticated                 401  "User Not Authenticated"
      ├─ NotAuthorized                    403  "User Not Authorized"
      ├─ InsufficientRights               403  "Insufficient rights to query records"
      ├─ OperationFailed                  403  "Operation Failed"
      ├─ RecordNotFound                   404  "No Record found"
+     ├─ NotFoundError                    404  sn_ws_err.NotFoundError (detail "")
      ├─ MethodNotAllowed                 405
      ├─ NotAcceptable                    406
      ├─ UnsupportedMediaType             415  "Invalid content-type. ..."
@@ -69,6 +77,19 @@ class InvalidTable(InvalidRequest):
         self.detail = None
 
 
+class NotACmdbClass(InvalidTable):
+    """400 ``Invalid table <name>`` from the CMDB APIs for a table outside the CMDB hierarchy.
+
+    Inferred: the CMDB Instance API documents 400 for "a bad request" without its text, and a
+    live POST to a class that does not exist was answered 400 (a third-party client's notes,
+    docs/platform-apis.md); the message is the platform's for an unknown table (§1.5).
+    """
+
+    def __init__(self, table: str) -> None:
+        super().__init__(table)
+        self.detail = f"{table} is not a CMDB class (a table extending cmdb)"
+
+
 class MalformedJSON(InvalidRequest):
     """400 for a body that is not JSON (servicenow-behaviour §1.1, §3)."""
 
@@ -92,6 +113,80 @@ class RequestTooLarge(InvalidRequest):
             f"Rejected large REST payload with content-length = {content_length} bytes. "
             f"Max allowed: {maximum} bytes."
         )
+
+
+class IdentificationFailed(InvalidRequest):
+    """400 for a payload the CMDB identification and reconciliation engine (IRE) refuses.
+
+    ``error`` and ``text`` are the engine's documented error name and message
+    (https://www.servicenow.com/docs/r/australia/servicenow-platform/
+    configuration-management-database-cmdb/id-engine-error-messages.html), e.g.
+    ``INVALID_INPUT_DATA`` / ``In payload invalid data source [x] exist. ...``. The envelope
+    (message: the name in words, detail: ``NAME: text``) is the one a third-party client's tests
+    pin for the CMDB Instance API (docs/platform-apis.md); the API's page prints none.
+    """
+
+    def __init__(self, error: str, text: str) -> None:
+        super().__init__(f"{error}: {text}", message=error.replace("_", " ").capitalize())
+        self.error = error
+
+
+class RequestExecutionFailed(InvalidRequest):
+    """``Exception while executing request: <reason>``: an exception inside a REST API's code.
+
+    Text as the CMDB Instance API page prints it (a dependent CI posted without its target);
+    that page answers these with 500. The emulator never answers 500 for bad input (house
+    rule), so the status is 400 and docs/platform-apis.md says so.
+    """
+
+    def __init__(self, reason: str) -> None:
+        message = f"Exception while executing request: {reason}"
+        super().__init__(f"{message} Check logs for error trace or enable glide.rest.debug "
+                         "property to verify REST request processing", message=message)
+class AttachmentTooLarge(InvalidRequest):
+    """400 for a file over ``com.glide.attachment.max_size`` megabytes.
+
+    Inferred (docs/platform-apis.md, "Attachment API"): the Attachment API "respects any system
+    limitations on uploaded files, such as maximum file size" (c_AttachmentAPI.md) without
+    publishing the answer; this is the REST layer's captured read failure (KB0747638,
+    servicenow-behaviour §1.1) with the platform's own message for that property (its
+    attachment widgets' ``Attached files must be smaller than {0} - please try again``).
+    """
+
+    message = "Exception while reading request"
+
+    def __init__(self, maximum_mb: int) -> None:
+        super().__init__(f"Attached files must be smaller than {maximum_mb}MB - please try again")
+
+
+class MissingParameters(InvalidRequest):
+    """400 when ``table_name``, ``table_sys_id`` or ``file_name`` is missing from an upload:
+    "one or more mandatory parameters were missing from the request" (c_AttachmentAPI.md,
+    POST /now/attachment/file status codes); the wording of the detail is inferred."""
+
+    message = "Failed to create the attachment"
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(f"Missing mandatory parameter(s): {', '.join(names)}")
+
+
+class AttachmentFileMissing(InvalidRequest):
+    """400 for a multipart upload without a file part (c_AttachmentAPI.md, POST
+    /now/attachment/upload: the file must be the final part of the message)."""
+
+    message = "Failed to create the attachment. File part might be missing in the request."
+
+
+class BadRequestError(InvalidRequest):
+    """400 thrown by a scripted REST resource as ``sn_ws_err.BadRequestError(message)``: the
+    message as thrown, ``detail`` empty (servicenow-behaviour §3: setMessage/setDetail default
+    ``""``). The platform's own scripted APIs (the Service Catalog API, ``/api/sn_sc``) answer
+    their documented 400s this way (KB0717979 shows the ``order_now`` resource's script)."""
+
+    detail = ""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message)
 
 
 class NotAuthenticated(ServiceNowError):
@@ -129,6 +224,19 @@ class RecordNotFound(ServiceNowError):
     status = 404
     message = "No Record found"
     detail = "Record doesn't exist or ACL restricts the record retrieval"
+
+
+class NotFoundError(ServiceNowError):
+    """404 thrown by a scripted REST resource as ``sn_ws_err.NotFoundError(message)``, detail
+    ``""`` (servicenow-behaviour §3; KB0717979: ``order_now`` answers ``Invalid Request`` when
+    the cart fails to place the order)."""
+
+    status = 404
+    message = "Not Found"
+    detail = ""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message)
 
 
 class MethodNotAllowed(ServiceNowError):

@@ -26,13 +26,22 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from mock_servicenow.tls import TLSFiles
 
+#: The one ``Server`` header of every response, as a real instance sends it
+#: (servicenow-behaviour §1.3). The servers write it (werkzeug's and gunicorn's own names are
+#: replaced), so the app adds nothing per request and no response carries two.
+SERVER_HEADER = "ServiceNow"
+
 
 class QuietHandler(WSGIRequestHandler):
-    """werkzeug's handler without its access log: it would print query strings, which can
-    carry ``access_token`` (the app logs redacted lines itself)."""
+    """werkzeug's handler without its access log (it would print query strings, which can
+    carry ``access_token``; the app logs redacted lines itself), naming itself ServiceNow."""
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
+
+    def version_string(self) -> str:
+        """The ``Server`` header (werkzeug's would be ``Werkzeug/3.1 Python/3.11``)."""
+        return SERVER_HEADER
 
 
 @dataclass
@@ -128,7 +137,11 @@ def serve_gunicorn(app_factory: Callable[[], Flask], host: str, port: int, worke
     worker forks) and each worker opens its own connections per request.
     """
     from gunicorn.app.base import BaseApplication
+    from gunicorn.http import wsgi as gunicorn_wsgi
 
+    # gunicorn writes "Server: gunicorn" on every response and has no setting for it; its
+    # responses read the module's SERVER when built. This process serves only the emulator.
+    gunicorn_wsgi.SERVER = SERVER_HEADER
     scheme = "https" if tls else "http"
 
     class _Application(BaseApplication):  # type: ignore[misc]

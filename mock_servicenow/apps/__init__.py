@@ -11,6 +11,7 @@ the functions below, never at module level (it would be a circular import).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mock_servicenow.releases import Release
@@ -33,6 +34,12 @@ def installers(release: Release, seed_kind: str, *,
     from mock_servicenow.apps.x_mioms_m365ticket import install
 
     return (install.installer(integration_password),)
+
+
+def navigator_files() -> tuple[Path, ...]:
+    """The apps' application menus (``navigator.yaml``, the format of
+    ``mock_servicenow/ui/navigator.yaml``); each menu shows while its app is installed."""
+    return (Path(__file__).resolve().parent / "x_mioms_m365ticket" / "navigator.yaml",)
 
 
 def banner_lines(ctx: Context) -> list[str]:

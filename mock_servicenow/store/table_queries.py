@@ -277,6 +277,16 @@ def property_value(db: sqlite_utils.Database, name: str) -> str | None:
     return cached_config(db, ["sys_properties"], ("sys_properties", name), load)
 
 
+def int_property(db: sqlite_utils.Database, name: str, default: int) -> int:
+    """An integer ``sys_properties`` value; ``default`` when unset or not an integer (the
+    platform's fallback value)."""
+    value = property_value(db, name)
+    try:
+        return int(value.strip()) if value is not None else default
+    except ValueError:
+        return default
+
+
 def aggregate_rows(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *,
                    where: str, params: Sequence[Any], joins: Sequence[str] = (),
                    join_params: Sequence[Any] = (), group_by: Sequence[str],

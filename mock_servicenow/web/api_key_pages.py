@@ -5,7 +5,9 @@ System Web Services > API Access Policies > REST API Key > New, fields Name, Des
 Active, User, Expiry; the platform generates the Token. On a real instance the form shows the
 token again when the record is reopened; the emulator stores only its hash, so the page that
 answers the New shows it once, with a warning, and the record's form afterwards never does
-(docs/identity.md). Admins only; the form posts the session's ``sysparm_ck`` (CSRF).
+(docs/identity.md). Admins only; the form posts the session's ``sysparm_ck`` (CSRF). It
+replaces the generic form of ``api_key`` (``record_pages.py``): the list's links and its New
+button (``sys_id=-1``) land here.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from mock_servicenow.domain.table import records
 from mock_servicenow.errors import InvalidRequest, RecordNotFound
 from mock_servicenow.web import session as browser
 from mock_servicenow.web.context import get_ctx
-from mock_servicenow.web.pages import message, page
+from mock_servicenow.web.pages import instance_page, message
 
 bp = Blueprint("api_key_pages", __name__, template_folder="templates")
 
@@ -47,18 +49,15 @@ def api_key_form() -> BaseResponse:
                 description=form.get("description", ""), expires=form.get("expires", ""),
                 active=form.get("active") == "true")
         except InvalidRequest as refused:
-            return page("api_key.html", 400, user=user, record=None, error=refused.message,
-                        form=form, g_ck=browser.user_token())
-        return page("api_key.html", user=user, record=created, created=True,
-                    g_ck=browser.user_token())
+            return instance_page("api_key.html", user, 400, record=None,
+                                 error=refused.message, form=form)
+        return instance_page("api_key.html", user, record=created, created=True)
     sys_id = request.args.get("sys_id")
-    if sys_id is None:
-        return page("api_key.html", user=user, record=None, form={"active": "true"},
-                    g_ck=browser.user_token())
+    if sys_id is None or sys_id == "-1":  # a new record (the list's New button: sys_id=-1)
+        return instance_page("api_key.html", user, record=None, form={"active": "true"})
     try:
         record = records.get_record(ctx, "api_key", sys_id, records.ReadOptions(
             display_value="all"))
     except RecordNotFound:
         return message("REST API Key", "Record not found", 404)
-    return page("api_key.html", user=user, record=record, created=False,
-                g_ck=browser.user_token())
+    return instance_page("api_key.html", user, record=record, created=False)

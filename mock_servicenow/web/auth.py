@@ -95,6 +95,13 @@ _API_NAMES = (
     ("/api/now/v1/stats/", "Aggregate API"),
     ("/api/now/v1/batch", "Batch API"),
     ("/api/now/attachment", "Attachment API"),
+    ("/api/now/cmdb/instance/", "CMDB Instance API"),
+    ("/api/now/v1/cmdb/instance/", "CMDB Instance API"),
+    ("/api/now/cmdb/meta/", "CMDB Meta API"),
+    ("/api/now/v1/cmdb/meta/", "CMDB Meta API"),
+    ("/api/now/v1/attachment", "Attachment API"),
+    ("/api/now/import/", "Import Set API"),
+    ("/api/now/v1/import/", "Import Set API"),
 )
 
 

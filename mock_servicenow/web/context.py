@@ -6,6 +6,7 @@ style F4). Views call :func:`get_ctx` and pass the result to one domain function
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
@@ -92,3 +93,23 @@ def get_ctx(user: Principal | None = None) -> Context:
     if user is not None:
         ctx.user = user
     return ctx
+
+
+def is_loopback_caller() -> bool:
+    """True when the request comes from the loopback interface (the control plane's rule)."""
+    try:
+        caller = ipaddress.ip_address((request.remote_addr or "").split("%")[0])
+    except ValueError:
+        return False
+    return caller.is_loopback
+
+#: Attribute of a view function that reads a body larger than ``Settings.max_body_bytes`` and
+#: enforces its own limit (the Attachment API's ``com.glide.attachment.max_size``): the app's
+#: generic body limit, checked before routing to any view, lets its requests through.
+OWN_BODY_LIMIT = "own_body_limit"
+
+
+def own_body_limit(view: Any) -> Any:
+    """Mark ``view`` as enforcing its own body limit (see :data:`OWN_BODY_LIMIT`)."""
+    setattr(view, OWN_BODY_LIMIT, True)
+    return view

@@ -6,7 +6,6 @@ JSON in and out (ARCHITECTURE §2). Enabled by default and answering loopback ca
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import os
 import re
@@ -23,8 +22,13 @@ from mock_servicenow.domain.platform.clock import (
     parse_glide,
 )
 from mock_servicenow.errors import InvalidRequest, NotAuthorized, RecordNotFound
-from mock_servicenow.web.context import current_instance, emulator, get_db
-from mock_servicenow.web.json_body import parse_json
+from mock_servicenow.web.bodies import parse_json
+from mock_servicenow.web.context import (
+    current_instance,
+    emulator,
+    get_db,
+    is_loopback_caller,
+)
 from mock_servicenow.web.responses import json_response
 
 bp = Blueprint("control_plane", __name__, url_prefix="/_emulator")
@@ -47,19 +51,13 @@ def _register_converter(state: BlueprintSetupState) -> None:
 @bp.before_request
 def loopback_only() -> None:
     """Refuse callers that are not on the loopback interface (unless configured off)."""
-    if not emulator().settings.control_plane_loopback_only:
-        return
-    try:
-        caller = ipaddress.ip_address((request.remote_addr or "").split("%")[0])
-    except ValueError:
-        caller = None
-    if caller is None or not caller.is_loopback:
+    if emulator().settings.control_plane_loopback_only and not is_loopback_caller():
         raise NotAuthorized("The emulator control plane only answers loopback callers")
 
 
 def json_body() -> dict[str, Any]:
     """The request's JSON object (empty when there is no body): 400 ``Exception while reading
-    request`` when the body cannot be read (``web.json_body``), 400 ``Invalid request body``
+    request`` when the body cannot be read (``web.bodies``), 400 ``Invalid request body``
     when it is JSON but not an object."""
     raw = request.get_data()
     if not raw:

@@ -18,6 +18,7 @@ from mock_servicenow.errors import (
     RequestTooLarge,
     ServiceNowError,
 )
+from mock_servicenow.web.pages import message
 from mock_servicenow.web.responses import error_payload, json_response
 
 log = logging.getLogger("mock_servicenow")
@@ -35,12 +36,24 @@ def render_error(error: ServiceNowError) -> Response:
     return json_response(error_payload(error.message, error.detail), error.status, error.headers)
 
 
+#: What a person reads on an HTML error page, by status (else werkzeug's status name).
+_PAGE_TEXTS = {
+    404: ("Page not found", "The page you are looking for does not exist on this instance."),
+    405: ("Method not supported", "This page does not accept that kind of request."),
+    500: ("Internal error", "The instance could not show this page."),
+}
+
+
 def _html_error(status: int, title: str) -> Response:
-    body = (
-        "<!DOCTYPE html><html><head><title>ServiceNow</title></head><body>"
-        f"<h1>{status}</h1><p>{title}</p></body></html>"
-    )
-    return Response(body, status=status, content_type="text/html;charset=UTF-8")
+    """A styled page (the one template set) with a way back, never a bare status line."""
+    heading, text = _PAGE_TEXTS.get(status, (title, title))
+    try:
+        return message(heading, text, status, link_url="/", link_text="Go to the instance")
+    except Exception:  # noqa: BLE001 - the error page itself must never fail
+        log.error("error page for %s could not be rendered", status)
+        body = ("<!DOCTYPE html><html><head><title>ServiceNow</title></head><body>"
+                f"<h1>{status}</h1><p>{title}</p></body></html>")
+        return Response(body, status=status, content_type="text/html;charset=UTF-8")
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -95,15 +95,6 @@ def logout() -> BaseResponse:
     return redirect("/login.do")
 
 
-@bp.get("/navpage.do")
-def navpage() -> BaseResponse:
-    """The landing page after login (shows the user and exposes ``g_ck`` to scripts)."""
-    user = browser.page_user()
-    if user is None:
-        return browser.login_redirect()
-    return page("navpage.html", user=user, g_ck=browser.user_token())
-
-
 @bp.get("/login_with_sso.do")
 def login_with_sso() -> BaseResponse:
     """Start an OpenID Connect login at the provider ``glide_sso_id`` (servicenow-behaviour §6)."""

@@ -5,22 +5,21 @@ wrapped as ``{"result": ...}``, errors in the ServiceNow envelope (§3). When th
 installed (``--empty``, releases before Kingston) the API does not exist: 400 ``Requested URI
 does not represent any resource`` (§1.5), as for any unknown REST path.
 
-Pages (reachable after login, ``web.session``): the checklist with a Run button per step, the
-connection status, System OAuth > Application Registry list and form, User Administration >
-Users list and form, and a table's application access form on ``sys_db_object`` (where the
-fix for the scope denial is made). Views parse, call one domain function, render.
+Pages (reachable after login, ``web.session``): the checklist with a Run button per step and
+the connection status, on the instance's templates (the navigator shows them under the app's
+menu). The admin validates what the checklist created, and fixes the ``oauth_entity`` table's
+application access, on the platform's own list and form pages (``web/record_pages.py``).
+Views parse, call one domain function, render.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Any
 
-from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, g, redirect, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from mock_servicenow.apps.x_mioms_m365ticket import admin, checklist, connection, install
+from mock_servicenow.apps.x_mioms_m365ticket import checklist, connection, install
 from mock_servicenow.apps.x_mioms_m365ticket.constants import (
     APP_NAME,
     APP_ROLE,
@@ -32,16 +31,16 @@ from mock_servicenow.domain.platform.context import Context, Principal
 from mock_servicenow.errors import (
     InvalidRequest,
     NotAuthorized,
-    RecordNotFound,
     RequestedURINotFound,
     ServiceNowError,
     UnsupportedMediaType,
 )
 from mock_servicenow.web.auth import authenticate
+from mock_servicenow.web.bodies import parse_json
 from mock_servicenow.web.context import emulator, get_ctx
-from mock_servicenow.web.json_body import parse_json
+from mock_servicenow.web.pages import instance_page, message
 from mock_servicenow.web.responses import json_response
-from mock_servicenow.web.session import login_redirect, page_user
+from mock_servicenow.web.session import csrf_ok, login_redirect, page_user
 
 api = Blueprint("m365ticket_api", __name__, url_prefix=f"/api/{SCOPE}/v1")
 pages = Blueprint("m365ticket_pages", __name__, template_folder="templates")
@@ -118,41 +117,30 @@ def api_disconnect() -> Response:
 
 # -- pages ---------------------------------------------------------------------------------
 
-def _form_token(user: Principal) -> str:
-    """A per-user form token (``sysparm_ck``): POSTs from other sites cannot forge it."""
-    key = str(emulator().settings.secret_key).encode()
-    return hmac.new(key, f"{SCOPE}:{user.sys_id}".encode(), hashlib.sha256).hexdigest()
-
-
 def _page_user(*, admin_only: bool = True) -> Principal | BaseResponse:
+    """The logged-in user allowed on the page; POSTs carry the session's ``sysparm_ck``."""
     user = page_user()
     if user is None:
         return login_redirect()
     allowed = user.is_admin if admin_only else user.has_role(APP_ROLE)
-    if not allowed:
-        return _forbidden()
-    if request.method == "POST" and not hmac.compare_digest(
-            request.form.get("sysparm_ck", ""), _form_token(user)):
-        return _forbidden("The form expired or did not come from this instance; reload it")
     get_ctx(user)
     g.principal = user  # the journal names the page's user, as it does for API calls
+    if not allowed:
+        return _message(user, "Access denied",
+                        "Security constraints prevent access to the requested page", 403)
+    if request.method == "POST" and not csrf_ok():
+        return _message(user, "Access denied",
+                        "The form expired or did not come from this instance; reload it", 403)
     return user
 
 
-def _forbidden(text: str = "Security constraints prevent access to the requested page") -> Response:
-    return Response(render_template("x_mioms_m365ticket_message.html", title="Access denied",
-                                    text=text, user=None),
-                    status=403, content_type="text/html;charset=UTF-8")
+def _message(user: Principal, title: str, text: str, status: int = 200) -> Response:
+    return instance_page("x_mioms_m365ticket_message.html", user, status, title=title,
+                         text=text, app_name=APP_NAME)
 
 
 def _render(template: str, user: Principal, **values: Any) -> Response:
-    html = render_template(template, user=user, ck=_form_token(user), app_name=APP_NAME,
-                           **values)
-    return Response(html, content_type="text/html;charset=UTF-8")
-
-
-def _search_arg() -> str:
-    return request.args.get("sysparm_search", "")[:100]
+    return instance_page(template, user, app_name=APP_NAME, **values)
 
 
 @pages.route("/x_mioms_m365ticket_checklist.do", methods=["GET", "POST"])
@@ -190,85 +178,14 @@ def connection_page() -> BaseResponse:
 def _not_installed(user: Principal, ctx: Context) -> Response:
     reason = (install.release_refusal(install.reported_release(ctx))
               or f"{APP_NAME} is not installed")
-    return _render("x_mioms_m365ticket_message.html", user, title=APP_NAME, text=reason)
-
-
-@pages.get("/oauth_entity_list.do")
-def oauth_entity_list() -> BaseResponse:
-    """System OAuth > Application Registry (search by name)."""
-    user = _page_user()
-    if isinstance(user, BaseResponse):
-        return user
-    records = admin.search(get_ctx(), "oauth_entity", _search_arg(), ("name", "client_id"))
-    return _render("x_mioms_m365ticket_list.html", user, title="Application Registries",
-                   table="oauth_entity", columns=("name", "client_id", "type", "active"),
-                   records=records, search=_search_arg())
-
-
-@pages.get("/oauth_entity.do")
-def oauth_entity_form() -> BaseResponse:
-    """One Application Registry entry (the client secret stays masked)."""
-    user = _page_user()
-    if isinstance(user, BaseResponse):
-        return user
-    record = admin.get(get_ctx(), "oauth_entity", request.args.get("sys_id", ""))
-    return _render("x_mioms_m365ticket_form.html", user, title="Application Registry",
-                   record=record, fields=("name", "client_id", "client_secret", "redirect_url",
-                                          "type", "active", "access_token_lifespan",
-                                          "refresh_token_lifespan", "comments"))
-
-
-@pages.get("/sys_user_list.do")
-def user_list() -> BaseResponse:
-    """User Administration > Users (search by user ID or name)."""
-    user = _page_user()
-    if isinstance(user, BaseResponse):
-        return user
-    records = admin.search(get_ctx(), "sys_user", _search_arg(), ("user_name", "name", "email"))
-    return _render("x_mioms_m365ticket_list.html", user, title="Users", table="sys_user",
-                   columns=("user_name", "name", "email", "active", "web_service_access_only"),
-                   records=records, search=_search_arg())
-
-
-@pages.get("/sys_user.do")
-def user_form() -> BaseResponse:
-    """One user (password never shown)."""
-    user = _page_user()
-    if isinstance(user, BaseResponse):
-        return user
-    record = admin.get(get_ctx(), "sys_user", request.args.get("sys_id", ""))
-    return _render("x_mioms_m365ticket_form.html", user, title="User", record=record,
-                   fields=("user_name", "name", "email", "title", "active", "locked_out",
-                           "web_service_access_only", "internal_integration_user", "roles",
-                           "user_password"))
-
-
-@pages.route("/sys_db_object.do", methods=["GET", "POST"])
-def application_access_form() -> BaseResponse:
-    """A table's application access (``?sys_id=`` or ``?sysparm_query=name=<table>``)."""
-    user = _page_user()
-    if isinstance(user, BaseResponse):
-        return user
-    ctx = get_ctx()
-    query = request.args.get("sysparm_query", "")
-    name = query[5:] if query.startswith("name=") else ""
-    sys_id = request.args.get("sys_id", "")
-    if not name and not sys_id:
-        raise RecordNotFound()
-    if request.method == "POST":
-        record = admin.application_access(ctx, sys_id=sys_id, name=name)
-        admin.update_application_access(ctx, record.sys_id, request.form)
-        return redirect(url_for("m365ticket_pages.application_access_form",
-                                sys_id=record.sys_id, saved="1"), 303)
-    record = admin.application_access(ctx, sys_id=sys_id, name=name)
-    return _render("x_mioms_m365ticket_access.html", user, record=record,
-                   saved=request.args.get("saved") == "1")
+    return _message(user, APP_NAME, reason)
 
 
 @pages.errorhandler(ServiceNowError)
 def _page_error(error: ServiceNowError) -> Response:
     # Pages answer HTML, not the REST envelope; the text is the domain error's own.
+    user = page_user()
     text = error.detail or error.message
-    return Response(render_template("x_mioms_m365ticket_message.html", title=error.message,
-                                    text=text, user=None),
-                    status=error.status, content_type="text/html;charset=UTF-8")
+    if user is None:
+        return message(error.message, text, error.status)
+    return _message(user, error.message, text, error.status)

@@ -16,12 +16,12 @@ from flask import Response
 
 JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
 
-#: Headers a real PDI sends on every REST answer (servicenow-behaviour §1.3, captured).
+#: Headers a real PDI sends on every REST answer (servicenow-behaviour §1.3, captured). Its
+#: ``Server: ServiceNow`` is the server's to send, once, on every response (``server.py``).
 PLATFORM_HEADERS = {
     "Cache-Control": "no-cache,no-store,must-revalidate,max-age=-1",
     "Pragma": "no-store,no-cache",
     "Expires": "0",
-    "Server": "ServiceNow",
     "X-Content-Type-Options": "nosniff",
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
 }

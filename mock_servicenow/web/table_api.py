@@ -35,21 +35,20 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.domain.table import records
+from mock_servicenow.domain.tinyurl import tiny_urls
 from mock_servicenow.errors import (
     InvalidRequest,
     MalformedJSON,
     RecordNotFound,
-    UnsupportedMediaType,
 )
+from mock_servicenow.web import bodies
 from mock_servicenow.web.auth import authenticate
 from mock_servicenow.web.context import get_ctx
-from mock_servicenow.web.json_body import parse_json
 from mock_servicenow.web.responses import json_response, json_text_response
 
 bp = Blueprint("table_api", __name__)
 
 _VERSION = "<any(v1, v2):version>"
-_JSON_TYPES = ("application/json", "text/json", "application/javascript")
 _TRUE = {"true", "1", "yes"}
 _OVERRIDABLE = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
 
@@ -89,6 +88,22 @@ def _context(version: str | None) -> Context:
     return ctx
 
 
+def _expand_tiny(ctx: Context) -> None:
+    """``sysparm_tiny=<id>``: the request runs with the query stored under ``<id>``
+    (``POST /api/now/tinyurl``, domain/tinyurl/tiny_urls.py); the request's own parameters
+    win over stored ones of the same name. An unknown id is ignored, like any parameter the
+    platform does not know (servicenow-behaviour §1.2)."""
+    stored = tiny_urls.resolve(ctx, request.args.get(tiny_urls.PARAMETER, ""))
+    if stored is None:
+        return
+    own = [p for p in request.query_string.decode("latin-1").split("&")
+           if p and p.split("=", 1)[0] != tiny_urls.PARAMETER]
+    names = {p.split("=", 1)[0] for p in own}
+    kept = [p for p in stored.split("&") if p and p.split("=", 1)[0] not in names]
+    request.query_string = "&".join([*kept, *own]).encode("latin-1")
+    request.__dict__.pop("args", None)  # parsed again from the new query string
+
+
 def _read_options() -> records.ReadOptions:
     args = request.args
     if not args:
@@ -113,20 +128,9 @@ def _filters() -> tuple[tuple[str, str], ...]:
 
 
 def _body() -> dict[str, Any]:
-    """The JSON record of a POST/PUT/PATCH (§1.1): 415 for other media, 400 for bad JSON."""
-    mimetype = request.mimetype
-    if mimetype and mimetype not in _JSON_TYPES:
-        raise UnsupportedMediaType()
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        return {}
-    payload = parse_json(raw)
-    if isinstance(payload, list):
-        # Only the first record of an array is processed (servicenow-behaviour §1.1).
-        payload = payload[0] if payload else {}
-    if not isinstance(payload, dict):
-        raise MalformedJSON()
-    return payload
+    """The JSON record of a POST/PUT/PATCH (§1.1): 415 for other media, 400 for bad JSON; an
+    array has only its first record processed."""
+    return bodies.json_object(first_of_array=True)
 
 
 def _no_body() -> bool:
@@ -177,6 +181,10 @@ def _record_response(ctx: Context, record: dict[str, Any], status: int,
 def list_view(table: str, version: str | None = None) -> Response:
     """``GET /api/now/table/{table}`` (servicenow-behaviour §1.2, §1.3)."""
     ctx = _context(version)
+    # The Link URLs keep the caller's own query (a tiny one stays tiny).
+    raw_query = request.query_string.decode("latin-1")
+    if tiny_urls.PARAMETER in request.args:
+        _expand_tiny(ctx)
     query = records.ListQuery(
         query=request.args.get("sysparm_query", ""),
         filters=_filters(),
@@ -193,8 +201,7 @@ def list_view(table: str, version: str | None = None) -> Response:
     if page.total is not None:
         headers["X-Total-Count"] = str(page.total)
         if not _flag("sysparm_suppress_pagination_header"):
-            link = link_header(f"{ctx.base_url}{request.path}",
-                               request.query_string.decode("latin-1"),
+            link = link_header(f"{ctx.base_url}{request.path}", raw_query,
                                limit=page.limit, offset=page.offset, total=page.total)
             if link is not None:
                 headers["Link"] = link
@@ -233,6 +240,8 @@ def create_view(table: str, version: str | None = None) -> Response:
 def get_view(table: str, sys_id: str, version: str | None = None) -> Response:
     """``GET /api/now/table/{table}/{sys_id}`` (servicenow-behaviour §1.1, §1.5)."""
     ctx = _context(version)
+    if tiny_urls.PARAMETER in request.args:
+        _expand_tiny(ctx)
     options = _read_options()
     text = records.get_record_encoded(ctx, table, sys_id, options, web_service=True)
     if text is not None:
@@ -379,16 +388,11 @@ def batch_view() -> Response:
     ``unserviced_requests``.
     """
     authenticate()
-    raw = request.get_data(cache=True)
-    if not raw.strip():
+    if not request.get_data(cache=True).strip():
         raise MalformedJSON()  # a batch is its body: none is an unreadable request
-    if request.mimetype and request.mimetype not in _JSON_TYPES:
-        raise UnsupportedMediaType()
-    payload = parse_json(raw)
-    if not isinstance(payload, dict):
-        # Unlike a Table API write (first record of an array, §1.1), a batch is one object.
-        raise InvalidRequest("A batch request is a JSON object with rest_requests",
-                             message="Exception while reading request")
+    # One object: unlike a Table API write (first record of an array, §1.1), an array is
+    # refused like broken JSON.
+    payload = bodies.json_object()
     serviced: list[dict[str, Any]] = []
     unserviced: list[Any] = []
     items = payload.get("rest_requests", [])

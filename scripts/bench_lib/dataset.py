@@ -10,7 +10,7 @@ POSTs keep numbering correctly.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -51,9 +51,15 @@ CONNECTOR_PREFIX = "m365ss:"
 BENCH_CLIENT_SECRET = "bench-client-secret"
 
 
-def build(path: Path, incidents: int, *, hash_iterations: int, tickets: int = 0) -> DataSet:
+#: How often :func:`build` reports its progress (rows).
+PROGRESS_EVERY = 10_000
+
+
+def build(path: Path, incidents: int, *, hash_iterations: int, tickets: int = 0,
+          progress: Callable[[int, int], None] | None = None) -> DataSet:
     """A seeded database at ``path`` with ``incidents`` extra incidents, the first ``tickets``
-    of them shaped as tickets the connector shared, and an OAuth client for the bench."""
+    of them shaped as tickets the connector shared, and an OAuth client for the bench.
+    ``progress(done, total)`` is called every :data:`PROGRESS_EVERY` rows and at the end."""
     started = time.perf_counter()
     settings = Settings(database_path=str(path), password_hash_iterations=hash_iterations,
                         secret_key="bench", random_seed=9)
@@ -105,7 +111,11 @@ def build(path: Path, incidents: int, *, hash_iterations: int, tickets: int = 0)
                     row[at["short_description"]] = f"Bench incident {i}"
                     if i < tickets:
                         row[at["correlation_id"]] = f"{CONNECTOR_PREFIX}bench:{i}"
+                    if progress is not None and i and i % PROGRESS_EVERY == 0:
+                        progress(i, incidents)
                     yield row
+                if progress is not None:
+                    progress(incidents, incidents)
 
             # Indexes are cheaper built once over sorted data than kept up row by row:
             # drop task's, insert, and let sync_schema (migrations.py) create them again.

@@ -125,6 +125,14 @@ class Bench:
         """Progress on stderr (the table goes to stdout)."""
         print(f"bench: {message}", file=sys.stderr, flush=True)
 
+    def load_progress(self, done: int, total: int) -> None:
+        """The data load's progress, redrawn in place on a terminal only (quiet in a log)."""
+        if not sys.stderr.isatty():
+            return
+        end = "\n" if done >= total else ""
+        print(f"\rbench: loaded {done:,} of {total:,} incidents", end=end, file=sys.stderr,
+              flush=True)
+
     def wrk(self, name: str, url: str, *, headers: dict[str, str] | None = None,
             script: Path | None = None) -> dict[str, Any]:
         """Median of ``--runs`` wrk runs, :data:`CONNECTIONS_PER_WORKER` per worker."""
@@ -620,7 +628,8 @@ def main(argv: list[str]) -> int:
         bench = Bench(args, Path(scratch))
         bench.log(f"loading {args.incidents} incidents")
         data = dataset.build(Path(scratch) / "dataset.db", args.incidents,
-                             hash_iterations=args.hash_iterations, tickets=args.tickets)
+                             hash_iterations=args.hash_iterations, tickets=args.tickets,
+                             progress=bench.load_progress)
         bench.results["dataset"] = {"kind": "setup", "incidents": data.incidents,
                                     "load_seconds": data.load_seconds,
                                     "rows_matching_filter": data.rows_matching_group}

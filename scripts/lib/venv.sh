@@ -1,5 +1,6 @@
 # Shared by scripts/serve and scripts/test: create .venv on first use and install the project
 # into it; later runs skip pip when pyproject.toml has not changed (a stamp file records it).
+# Each set-up step prints one line on stderr, so a first run is never a silent terminal.
 # Ctrl-C while setting up is one line and exit status 130: a .venv this run was creating is
 # removed (never left half made), and the stamp is only written after a complete install.
 ensure_venv() {
@@ -12,6 +13,7 @@ ensure_venv() {
   _VENV_CREATED=""
   trap _venv_interrupted INT TERM
   if [ ! -x .venv/bin/python ]; then
+    echo "$(basename "$0"): creating .venv" >&2
     _VENV_CREATED=1
     "$python" -m venv .venv
   fi
@@ -19,6 +21,7 @@ ensure_venv() {
   [ -n "$extras" ] && spec=".[${extras}]"
   local stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)-${extras:-base}"
   if [ ! -f "$stamp" ]; then
+    echo "$(basename "$0"): installing the project${extras:+ with its ${extras} extras} into .venv (pip; a minute or so the first time)" >&2
     local log
     log="$(mktemp "${TMPDIR:-/tmp}/pip-install.XXXXXX")"
     if ! .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec" \
@@ -30,6 +33,7 @@ ensure_venv() {
     .venv/bin/python -c "import mock_servicenow, connector" || {
       echo "$(basename "$0"): installing the project into .venv failed" >&2; exit 1; }
     touch "$stamp"
+    echo "$(basename "$0"): .venv is ready" >&2
   fi
   trap - INT TERM
 }

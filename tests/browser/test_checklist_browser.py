@@ -41,14 +41,14 @@ def _run_checklist_and_fix(page: object, base_url: str) -> None:
     playwright_api.expect(page.locator("#checklist-status")).to_contain_text(  # type: ignore[attr-defined]
         "Not complete")
 
-    # The documented fix: Application Registries accessible from all scopes, Can read checked.
+    # The documented fix: Application Registries accessible from all scopes, Can read checked,
+    # on the table's form (the platform's generic form of its sys_db_object record).
     page.get_by_role("link", name="its application access form").click()  # type: ignore[attr-defined]
-    page.select_option("#access", "public")  # type: ignore[attr-defined]
-    page.check("#read_access")  # type: ignore[attr-defined]
+    page.get_by_label("Accessible from").select_option("public")  # type: ignore[attr-defined]
+    page.get_by_label("Can read", exact=True).check()  # type: ignore[attr-defined]
     page.get_by_role("button", name="Update").click()  # type: ignore[attr-defined]
-    playwright_api.expect(page.locator("#saved")).to_have_text("Record updated")  # type: ignore[attr-defined]
-
-    page.goto(f"{base_url}/x_mioms_m365ticket_checklist.do")  # type: ignore[attr-defined]
+    # Update goes back to the page the form was opened from: the checklist.
+    page.wait_for_url("**/x_mioms_m365ticket_checklist.do*")  # type: ignore[attr-defined]
     page.locator("#step-oauth_entity").get_by_role("button", name="Run").click()  # type: ignore[attr-defined]
     step = page.locator("#step-oauth_entity")  # type: ignore[attr-defined]
     playwright_api.expect(step.locator(".state")).to_have_text("Complete")

@@ -190,7 +190,9 @@ def test_scenario_missing_objects_validated_in_users_and_application_registry(
     page.goto(f"{snow_server}/login.do")
     _log_in(page, "admin", "admin")
     page.wait_for_url("**/navpage.do*")
-    users = f"{snow_server}/sys_user_list.do?sysparm_search={INTEGRATION_USER}"
+    # The searches an admin types in the lists' search boxes (User ID; Name).
+    users = (f"{snow_server}/sys_user_list.do?sysparm_search={INTEGRATION_USER}"
+             "&sysparm_search_field=user_name")
     registry = f"{snow_server}/oauth_entity_list.do?sysparm_search=Microsoft 365"
     # The doc's validation steps fail: neither object is there.
     for url in (users, registry):
@@ -205,10 +207,10 @@ def test_scenario_missing_objects_validated_in_users_and_application_registry(
     # Validated in User Administration > Users and System OAuth > Application Registry.
     page.goto(users)
     assert INTEGRATION_USER in page.inner_text("table")
-    page.get_by_role("link", name=INTEGRATION_USER).click()
+    page.get_by_role("link", name=INTEGRATION_USER, exact=True).click()
     assert INTEGRATION_NAME in page.content()
     page.goto(registry)
-    page.get_by_role("link", name=OAUTH_ENTITY_NAME).click()
+    page.get_by_role("link", name=OAUTH_ENTITY_NAME, exact=True).click()
     assert "client_id" in page.content() or "Client ID" in page.content()
 
 

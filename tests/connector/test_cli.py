@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -105,12 +106,17 @@ def test_wrong_password_is_one_line_without_secrets(run) -> None:  # type: ignor
     assert "hunter2-wrong" not in err + out and fi.CLIENT_SECRET not in err + out
 
 
-def test_progress_bar_only_on_long_runs() -> None:
-    import io
+class _Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
 
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_long_runs_on_a_terminal() -> None:
     from connector.cli import _ProgressBar
 
-    stream = io.StringIO()
+    stream = _Terminal()
     bar = _ProgressBar(stream, threshold=100)
     bar(5, 50)
     assert stream.getvalue() == ""
@@ -119,6 +125,13 @@ def test_progress_bar_only_on_long_runs() -> None:
     bar.finish()
     text = stream.getvalue()
     assert text.endswith("] 250/250\n") and "\r" in text
+    # Not a terminal (a log, a pipe): no bar, not even for long runs.
+    piped = io.StringIO()
+    bar = _ProgressBar(piped, threshold=100)
+    for done in range(1, 251):
+        bar(done, 250)
+    bar.finish()
+    assert piped.getvalue() == ""
 
 
 def test_bad_ca_bundle_is_a_clear_error(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -73,3 +73,21 @@ def test_reset_after_a_schema_change_restores_the_schema_too(snow_app: Flask,
     listed = snow_admin.get("/api/now/table/incident", params={
         "sysparm_limit": "1", "sysparm_fields": "u_reset_probe,number"}).json()["result"]
     assert listed == [{"number": "INC0000001"}]
+
+
+def test_an_instance_reopened_with_the_same_seed_still_inserts(snow_settings: Any) -> None:
+    """Seeded ids replay after a restart (``random_seed``): a taken sys_id is drawn again
+    instead of failing the insert with a unique-key violation."""
+    from mock_servicenow.app import create_app
+    from mock_servicenow.pytest_plugin import IN_PROCESS_BASE_URL
+
+    created: list[str] = []
+    for _ in range(2):
+        app = create_app(snow_settings)
+        with httpx.Client(transport=httpx.WSGITransport(app=app), base_url=IN_PROCESS_BASE_URL,
+                          auth=("admin", "admin")) as admin:
+            answer = admin.post("/api/now/table/incident", json={"short_description": "seed"})
+            assert answer.status_code == 201, answer.text
+            created.append(answer.json()["result"]["sys_id"])
+        app.extensions["mock_servicenow"].instance.close()
+    assert created[0] != created[1]

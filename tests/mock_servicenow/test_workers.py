@@ -89,6 +89,13 @@ def test_more_than_one_worker_process_answers(served: Served) -> None:
     assert served.process.pid not in pids  # the master only supervises
 
 
+def test_one_server_header_under_gunicorn(served: Served) -> None:
+    """gunicorn names itself ServiceNow, once, on API answers and pages alike (issue 16)."""
+    for path in ("/_emulator/info", "/login.do", "/", "/no_such_page"):
+        response = http.get(f"{served.url}{path}")
+        assert response.headers.get_list("server") == ["ServiceNow"], path
+
+
 def test_concurrent_clock_writes_from_eight_threads(served: Served) -> None:
     """Every advance counts, whichever worker served it, and none is a 5xx."""
     start = http.post(f"{served.url}/_emulator/clock", json={"action": "freeze",

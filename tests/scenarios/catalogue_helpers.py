@@ -154,6 +154,16 @@ class Browser:
         action = str(httpx.URL(str(self.page.url)).join(form["action"] or str(self.page.url)))
         return self.go(action, **{**form["fields"], **values})
 
+    def update_form(self, table: str, **values: str) -> httpx.Response:
+        """Change fields on the current record's form and press Update: back on the page the
+        form was opened from (the table's list here), with no error shown."""
+        assert f'id="{table}.do"' in self.page.text, f"not a {table} form: {self.page.url}"
+        response = self.submit(sys_action="sysverb_update",
+                               **{f"{table}.{name}": value for name, value in values.items()})
+        assert 'id="output_messages"' not in self.page.text, self.text[:800]
+        assert self.page.url.path == f"/{table}_list.do", self.page.url
+        return response
+
     def log_in(self, user_name: str, password: str) -> httpx.Response:
         """Fill the instance's login form (login.do or side_door.do) and submit it."""
         assert 'id="user_name"' in self.page.text, f"not a login page: {self.page.url}"

@@ -129,8 +129,7 @@ def test_oauth_entity_scope_denied(qa: QA) -> None:
 
     # Fix: Application Registries back to default, on its application access form.
     admin.go("/sys_db_object.do?sysparm_query=name=oauth_entity")
-    admin.submit(access="public", read_access="true")
-    assert "Record updated" in admin.text
+    admin.update_form("sys_db_object", access="public", read_access="true")
     assert admin.run_checklist_step("oauth_entity") == "Complete"
     assert "Not complete" not in admin.text
 
@@ -456,8 +455,7 @@ def test_change_request_rest_disabled(qa: QA) -> None:
     # Fix: Allow access to this table via web services, on the table's form.
     admin = qa.admin_browser()
     admin.go("/sys_db_object.do?sysparm_query=name=change_request")
-    admin.submit(ws_access="true")  # check the box; the rest of the form as it is
-    assert "Record updated" in admin.text
+    admin.update_form("sys_db_object", ws_access="true")  # tick it; the rest as it is
     qa.assert_integration_works(kind="change")
 
 

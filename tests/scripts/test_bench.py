@@ -68,3 +68,17 @@ def test_targets_hold_miss_or_are_not_available() -> None:
     assert status["reset of a seeded instance (ms)"] == (3.0, "ok")
     assert status["cold start, serve to ready: (s)"] == (1.5, "MISSED")
     assert status["connector sync: requests - pages"] == (3.0, "MISSED")
+
+
+def test_the_data_load_reports_progress_and_is_quiet_off_a_terminal(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import dataset  # noqa: E402  (scripts/bench_lib, on sys.path above)
+
+    seen: list[tuple[int, int]] = []
+    data = dataset.build(tmp_path / "d.db", 25_000, hash_iterations=1000,
+                         progress=lambda done, total: seen.append((done, total)))
+    assert data.incidents == 25_000
+    assert seen == [(10_000, 25_000), (20_000, 25_000), (25_000, 25_000)]
+    bench = run.Bench.__new__(run.Bench)
+    bench.load_progress(25_000, 25_000)  # stderr is captured: not a terminal
+    assert capsys.readouterr().err == ""

@@ -17,6 +17,7 @@ from mock_servicenow.domain.identity import oauth_tokens
 from mock_servicenow.domain.platform.clock import format_glide, parse_glide
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.store import identity_tables
+from mock_servicenow.store.db import write_transaction
 
 TIMEOUT_PROPERTY = "glide.ui.session_timeout"
 DEFAULT_TIMEOUT_MINUTES = 30
@@ -39,11 +40,12 @@ def open_session(ctx: Context, user_sys_id: str, user_token: str) -> str:
     """Record a new session for a user; returns its id (for the cookie only)."""
     session_id = secrets.token_urlsafe(32)
     now = ctx.now()
-    with ctx.db.atomic():
+    expires = format_glide(now + _timeout(ctx))  # read before the write (see session_user)
+    with write_transaction(ctx.db):
         identity_tables.insert_session(ctx.db, {
             "session_hash": _hash(session_id), "user_sys_id": user_sys_id,
             "user_token": _hash(user_token), "data": "{}", "created_at": format_glide(now),
-            "expires_at": format_glide(now + _timeout(ctx)),
+            "expires_at": expires,
         })
     return session_id
 
@@ -57,11 +59,15 @@ def session_user(ctx: Context, session_id: str | None) -> str | None:
     if row is None:
         return None
     now = ctx.now()
-    with ctx.db.atomic():
+    # The timeout is read before the write: a read inside a deferred transaction followed by
+    # a write fails at once ("database is locked") when another request commits in between,
+    # which concurrent page loads of one browser do (issue 16). The write takes its turn.
+    expires = format_glide(now + _timeout(ctx))
+    with write_transaction(ctx.db):
         if now >= parse_glide(str(row["expires_at"])):
             identity_tables.delete_session(ctx.db, key)
             return None
-        identity_tables.extend_session(ctx.db, key, format_glide(now + _timeout(ctx)))
+        identity_tables.extend_session(ctx.db, key, expires)
     return str(row["user_sys_id"]) if row["user_sys_id"] else None
 
 

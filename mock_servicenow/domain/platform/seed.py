@@ -49,8 +49,11 @@ BASE_ROLES = (
     ("snc_platform_rest_api_access", "Calls the Table, Aggregate, Import Set and Attachment APIs "
      "when their REST ACLs are active", False),
     ("web_service_admin", "Authors scripted REST services", False),
-    ("import_admin", "Manages import sets", False),
-    ("import_transformer", "Runs import transforms", False),
+    ("import_admin", "Manages import sets (contains the loader, transformer and scheduler)",
+     False),
+    ("import_set_loader", "Loads import sets", False),
+    ("import_transformer", "Manages transform maps and runs import transforms", False),
+    ("import_scheduler", "Schedules imports", False),
     ("rate_limit_admin", "Manages inbound REST rate limits", False),
     ("query_no_domain_table_api", "May use sysparm_query_no_domain", False),
     ("personalize_choices", "Personalizes choice lists", False),
@@ -59,6 +62,10 @@ BASE_ROLES = (
     ("snc_internal", "Internal user", False),
     ("snc_external", "External user", False),
     ("change_manager", "Manages change requests", False),
+    # The Change Management API's read role, and the write role of change tasks (its docs and
+    # "Create a change task", docs/platform-apis.md).
+    ("sn_change_read", "Reads change requests through the Change Management API", False),
+    ("sn_change_write", "Writes change requests and change tasks", False),
     ("problem_manager", "Manages problems", False),
 )
 

@@ -151,21 +151,34 @@ def require_read_row(ctx: Context, table: str, row: Mapping[str, Any]) -> None:
         raise RecordNotFound()
 
 
+def can_list(ctx: Context, table: str) -> bool:
+    """True when a listing of ``table`` can show the user anything: the table rule passes, or
+    the rule lets owners read their own rows (the navigator shows such modules)."""
+    rule = rule_for(ctx, table)
+    return _passes(ctx.user, rule.read) or bool(rule.owner_fields)
+
+
+def can_write(ctx: Context, table: str, operation: str,
+              row: Mapping[str, Any] | None = None) -> bool:
+    """:func:`require_write` as a question (pages show the buttons the user may press)."""
+    rule = rule_for(ctx, table)
+    if (rule.privileged_rows and row is not None and not ctx.user.is_admin
+            and identity_tables.holds_privileged_role(ctx.db, str(row.get("sys_id") or ""))):
+        return False  # only an admin changes an admin (module docstring)
+    roles: tuple[str, ...] = getattr(rule, operation)
+    if _passes(ctx.user, roles):
+        return True
+    return operation == "write" and row is not None and is_owner(rule, ctx.user, row)
+
+
 def require_write(ctx: Context, table: str, operation: str,
                   row: Mapping[str, Any] | None = None) -> None:
     """403 ``Operation Failed`` / ``ACL Exception <Op> Failed due to security constraints``.
 
     ``operation`` is ``create``, ``write`` or ``delete`` (servicenow-behaviour §1.5).
     """
-    rule = rule_for(ctx, table)
-    roles: tuple[str, ...] = getattr(rule, operation)
-    denied = OperationFailed(
-        f"ACL Exception {_OPERATION_WORD[operation]} Failed due to security constraints")
-    if (rule.privileged_rows and row is not None and not ctx.user.is_admin
-            and identity_tables.holds_privileged_role(ctx.db, str(row.get("sys_id") or ""))):
-        raise denied
-    if _passes(ctx.user, roles):
+    if can_write(ctx, table, operation, row):
         return
-    if operation == "write" and row is not None and is_owner(rule, ctx.user, row):
-        return
-    raise denied
+    raise OperationFailed(
+        f"ACL Exception {_OPERATION_WORD[operation]} Failed due to security constraints"
+    )

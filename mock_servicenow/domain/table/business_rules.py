@@ -26,7 +26,7 @@ from mock_servicenow.domain.identity import api_keys, client_certs, oauth_tokens
 from mock_servicenow.domain.platform import schema
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.errors import OperationFailed
-from mock_servicenow.store import rows
+from mock_servicenow.store import attachment_store, rows
 
 #: Incident priority lookup ``dl_u_priority`` (servicenow-behaviour §7.2).
 PRIORITY_MATRIX: Mapping[tuple[int, int], int] = {
@@ -155,9 +155,34 @@ def before_update(ctx: Context, table: str, previous: Mapping[str, Any],
 
 def after_write(ctx: Context, table: str, row: Mapping[str, Any], operation: str) -> None:
     """Rules after an ``insert``, ``update`` or ``delete``, in the same transaction: a
-    dictionary record changes the schema at once (``domain/platform/schema.py``)."""
+    dictionary record changes the schema at once (``domain/platform/schema.py``); a deleted
+    record takes its attachments with it (:func:`remove_attachments`)."""
     if table in VERSIONED_TABLES:
         schema.after_dictionary_write(ctx, table, row, operation)
+    if operation == "delete":
+        remove_attachments(table, row, ctx)
+
+
+#: Tables whose deleted rows own no attachments to cascade to.
+_NO_ATTACHMENTS = frozenset({"sys_attachment_doc"})
+
+
+def remove_attachments(table: str, row: Mapping[str, Any], ctx: Context) -> None:
+    """A deleted record's attachments (``sys_attachment`` rows whose ``table_sys_id`` is its
+    sys_id) and their content (``sys_attachment_doc``) are deleted with it; a deleted
+    ``sys_attachment`` row takes its content rows ("Administering attachments": the
+    ``attachment.deleted`` event "is also triggered when the record containing the attachment
+    is deleted", https://www.servicenow.com/docs/r/platform-administration/
+    ai-platform-administration/r_AdministeringAttachments.html; servicenow-behaviour §9.2)."""
+    sys_id = str(row.get("sys_id") or "")
+    if not sys_id or table in _NO_ATTACHMENTS:
+        return
+    if table == "sys_attachment":
+        attachment_store.delete_content(ctx.db, [sys_id])
+        return
+    owned = attachment_store.attachment_ids_of(ctx.db, sys_id)
+    if owned:
+        attachment_store.delete_attachments(ctx.db, owned)
 
 
 #: Fields whose value a business rule generates on insert and the creating answer shows once

@@ -474,10 +474,26 @@ def _create(ctx: Context, table: str, body: Mapping[str, Any], *, input_display_
         if ctx.dictionary.is_extended(table):
             row["sys_class_name"] = table
         business_rules.before_insert(ctx, table, row)
-        _write(lambda: rows.insert(ctx.db, ctx.dictionary, table, row))
+        _insert_new(ctx, table, row)
+        sys_id = row["sys_id"]
         business_rules.after_write(ctx, table, row, "insert")
         _record_journals(ctx, table, sys_id, journals)
     return read(sys_id)
+
+
+def _insert_new(ctx: Context, table: str, row: dict[str, Any]) -> None:
+    """Insert a new record. A drawn sys_id that is already taken is drawn again: an instance
+    reopened with the same ``random_seed`` (tests) replays the ids it gave out before."""
+    for _ in range(16):
+        try:
+            rows.insert(ctx.db, ctx.dictionary, table, row)
+            return
+        except sqlite3.IntegrityError:
+            taken = rows.get(ctx.db, ctx.dictionary, ctx.dictionary.root(table), row["sys_id"])
+            if taken is None:  # another unique column
+                raise OperationFailed("Unique Key violation detected by database") from None
+            row["sys_id"] = ctx.platform.ids.sys_id()
+    raise OperationFailed("Unique Key violation detected by database")
 
 
 @functools.lru_cache(maxsize=256)

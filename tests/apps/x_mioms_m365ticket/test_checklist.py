@@ -22,6 +22,7 @@ from tests.apps.x_mioms_m365ticket.conftest import (
     set_table_access,
     system_ctx,
 )
+from tests.mock_servicenow.page_forms import submit
 
 
 def _run(admin: httpx.Client, step: str) -> dict[str, object]:
@@ -138,12 +139,9 @@ def test_oauth_entity_scope_denial_fixed_through_the_application_access_form(
     page = browser_session(fresh_app)
     form = page.get("/sys_db_object.do?sysparm_query=name=oauth_entity")
     assert form.status_code == 200
-    text = form.get_data(as_text=True)
-    ck = text.split('name="sysparm_ck" value="')[1].split('"')[0]
-    sys_id = text.split('action="/sys_db_object.do?sys_id=')[1].split('"')[0]
-    saved = page.post(f"/sys_db_object.do?sys_id={sys_id}",
-                      data={"sysparm_ck": ck, "access": "public", "read_access": "true",
-                            "ws_access": "true", "caller_access": ""})
+    # The platform's own form of the table's sys_db_object record (generic form page).
+    saved = submit(page, form.get_data(as_text=True),
+                   {"sys_db_object.access": "public", "sys_db_object.read_access": True})
     assert saved.status_code == 303
     assert _run(fresh_admin, "oauth_entity")["state"] == "complete"
 
