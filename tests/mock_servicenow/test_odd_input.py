@@ -15,6 +15,13 @@ import httpx
 import pytest
 from flask import Flask
 
+from tests.mock_servicenow.test_jwt_bearer import (  # noqa: F401 (fixtures)
+    Endpoint,
+    endpoint,
+    refused,
+    rsa_key,
+)
+
 DEEP = b"[" * 100_000
 DEEP_OBJECT = b'{"a":' * 50_000 + b"1" + b"}" * 50_000
 UNREADABLE = {"message": "Exception while reading request",
@@ -156,3 +163,20 @@ def test_a_fault_rule_with_an_odd_page_is_a_400(snow_client: httpx.Client, page:
                                                          "page": page})
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"]["message"] == "Invalid fault rule"
+
+
+# -- the JWT bearer grant's assertion (issue 18's surface, read by the same rule) ----------------
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("part", ["header", "payload"])
+def test_a_deeply_nested_jwt_assertion_is_the_grants_401(
+        endpoint: Endpoint, part: str) -> None:  # noqa: F811 (the imported fixture)
+    deep = _b64(b"[" * 50_000)
+    plain = _b64(b'{"alg": "RS256", "kid": "k1"}')
+    assertion = f"{deep}.{plain}.sig" if part == "header" else f"{plain}.{deep}.sig"
+    answer = endpoint.exchange(assertion)
+    assert refused(answer), answer.text[:300]
+    assert "the assertion is not a signed JWT" in endpoint.log()[0]

@@ -563,6 +563,10 @@ def _whole_instance_answers_a_page(qa: QA, name: str, status: int) -> None:
         assert answer.status_code == status == int(symptom(name, "status"))
         assert answer.headers["content-type"] == symptom(name, "content_type")
         assert symptom(name) in answer.text
+    # The page's own style sheet loads (the page extends the one layout).
+    sheet = re.search(r'href="(/styles/[^"]+)"', answer.text)
+    assert sheet is not None and qa.control.get(sheet.group(1)).headers[
+        "content-type"].startswith("text/css")
     # The control plane is not the instance: it still answers, so the fix can be applied.
     assert qa.control.get("/_emulator/info").status_code == 200
     # Symptom through the connector: one clear line, and status says what is wrong.

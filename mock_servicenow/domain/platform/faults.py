@@ -95,8 +95,9 @@ PAGES: dict[str, InstancePage] = {
     "upgrading": InstancePage(503, "instance_upgrading.html", "KB0678054"),
 }
 #: Paths a ``page`` rule leaves alone: the emulator's control plane and the identity
-#: provider stand-in are not the instance.
-PAGE_EXEMPT_PREFIXES = ("/_emulator/", "/_idp/")
+#: provider stand-in are not the instance, and the page's own style sheet and script (the
+#: emulator's ``/styles/`` and ``/scripts/`` assets) must load for the page to show.
+PAGE_EXEMPT_PREFIXES = ("/_emulator/", "/_idp/", "/styles/", "/scripts/")
 
 
 class FaultRuleNotFound(ServiceNowError):

@@ -191,19 +191,24 @@ def _record_json(ctx: Context, table: str, plan: Sequence[tuple[str, str, str]],
 
 def list_records(ctx: Context, table: str, query: ListQuery | None = None,
                  options: ReadOptions = RAW, *, web_service: bool = False,
-                 encoded: bool = False) -> Page:
+                 encoded: bool = False, ui_list: bool = False) -> Page:
     """A page of matching records, filtered in SQL with LIMIT/OFFSET.
 
     Rows the user may not read are dropped *after* the limit, and the total still counts them
     (servicenow-behaviour §1.2 ``sysparm_limit``, §10 item 10). With ``encoded`` the records
     come as JSON texts (:attr:`Page.encoded`) instead of dictionaries.
+
+    A table the user can read no row of answers no rows and a count of 0 (issue 15: the
+    count would be a blind query oracle), except for the UI's list (``ui_list``), which
+    pages, removes each page's unreadable rows and says how many, as the platform's lists do
+    (https://hi.service-now.com/kb_view.do?sysparm_article=KB0718678).
     """
     check_table(ctx, table, web_service=web_service)
     query = query or ListQuery()
     # SQLite binds 64-bit integers: a larger sysparm_limit/offset means "no bound" (not a 500).
     limit = min(max(query.limit, 0), _SQL_INT_MAX)
     offset = min(max(query.offset, 0), _SQL_INT_MAX)
-    if not acl.can_read_any(ctx, table):
+    if not ui_list and not acl.can_read_any(ctx, table):
         # No row of the table is readable: no rows and a count of 0, the query never runs
         # (a count of hidden matches would be a blind query oracle; acl module docstring).
         return Page(records=[], total=None if query.no_count else 0, limit=limit,
@@ -468,13 +473,15 @@ def _create(ctx: Context, table: str, body: Mapping[str, Any], *, input_display_
         # 'PRIMARY'", KB0748828), never silently replaced: a client that repeats an insert
         # under the same sys_id can rely on it to never make a second record (issue 15).
         requested = body.get("sys_id")
-        sys_id = (requested if isinstance(requested, str) and _SYS_ID.match(requested)
-                  else ctx.platform.ids.sys_id())
-        row["sys_id"] = sys_id
+        chosen = isinstance(requested, str) and _SYS_ID.match(requested) is not None
+        row["sys_id"] = requested if chosen else ctx.platform.ids.sys_id()
         if ctx.dictionary.is_extended(table):
             row["sys_class_name"] = table
         business_rules.before_insert(ctx, table, row)
-        _insert_new(ctx, table, row)
+        if chosen:
+            _write(lambda: rows.insert(ctx.db, ctx.dictionary, table, row))
+        else:
+            _insert_new(ctx, table, row)
         sys_id = row["sys_id"]
         business_rules.after_write(ctx, table, row, "insert")
         _record_journals(ctx, table, sys_id, journals)
@@ -482,8 +489,9 @@ def _create(ctx: Context, table: str, body: Mapping[str, Any], *, input_display_
 
 
 def _insert_new(ctx: Context, table: str, row: dict[str, Any]) -> None:
-    """Insert a new record. A drawn sys_id that is already taken is drawn again: an instance
-    reopened with the same ``random_seed`` (tests) replays the ids it gave out before."""
+    """Insert a new record under a drawn sys_id. One that is already taken is drawn again: an
+    instance reopened with the same ``random_seed`` (tests) replays the ids it gave out
+    before. (A sys_id the caller chose is never replaced: see :func:`_create`.)"""
     for _ in range(16):
         try:
             rows.insert(ctx.db, ctx.dictionary, table, row)

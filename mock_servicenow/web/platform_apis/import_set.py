@@ -17,7 +17,6 @@ malformed JSON is the Table API's 400 (§3).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ from mock_servicenow.domain.import_sets import loading
 from mock_servicenow.domain.platform.context import Context, Principal
 from mock_servicenow.errors import MalformedJSON, UnsupportedMediaType
 from mock_servicenow.web.auth import authenticate
+from mock_servicenow.web.bodies import parse_json
 from mock_servicenow.web.context import current_instance, get_ctx
 from mock_servicenow.web.responses import json_response
 
@@ -60,10 +60,7 @@ def _json(types: tuple[str, ...]) -> Any:
     raw = request.get_data(cache=True)
     if not raw.strip():
         return None
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise MalformedJSON() from None
+    return parse_json(raw)
 
 
 def _row_body() -> dict[str, Any]:
