@@ -35,6 +35,10 @@ ensure_venv() {
     touch "$stamp"
     echo "$(basename "$0"): .venv is ready" >&2
   fi
+  # Byte-compile the project (up-to-date files are skipped in milliseconds): where
+  # PYTHONDONTWRITEBYTECODE is set, every process would otherwise compile ~150 modules at
+  # start (a third of a second of `serve`'s cold start).
+  .venv/bin/python -m compileall -q -j 0 mock_servicenow connector >/dev/null 2>&1 || true
   trap - INT TERM
 }
 

@@ -91,3 +91,34 @@ def test_an_instance_reopened_with_the_same_seed_still_inserts(snow_settings: An
             created.append(answer.json()["result"]["sys_id"])
         app.extensions["mock_servicenow"].instance.close()
     assert created[0] != created[1]
+
+
+def test_the_same_seed_gives_the_same_instance_whichever_came_first(snow_settings: Any) -> None:
+    """Seeded records take their sys_ids from ``random_seed``: instances share a seeded
+    template per process only when their seeds match, so a test's instance does not depend on
+    which instance another test in the same process made first (a schemathesis run explored
+    differently in a full suite than alone because of this)."""
+    import dataclasses
+
+    from mock_servicenow.app import create_app
+
+    made = 0
+
+    def generated_ids(seed: int) -> list[str]:
+        nonlocal made
+        made += 1  # a new database each time (one file would be reopened, not seeded)
+        app = create_app(dataclasses.replace(
+            snow_settings, random_seed=seed,
+            database_path=snow_settings.database_path.replace(".db", f"-{made}.db")))
+        instance = app.extensions["mock_servicenow"].instance
+        db = instance.connect()
+        try:  # role grants made while seeding draw their ids from the seed
+            return sorted(sys_id for (sys_id,) in db.execute(
+                "SELECT sys_id FROM sys_user_has_role").fetchall())
+        finally:
+            db.close()
+            instance.close()
+
+    first = generated_ids(101)
+    assert generated_ids(102) != first
+    assert generated_ids(101) == first

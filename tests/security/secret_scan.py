@@ -52,8 +52,8 @@ UI_APP = "connector.ui"
 API_KEY = "x-sn-apikey"
 #: The marker of a PEM private key (PKCS#8, traditional RSA/EC, encrypted).
 PRIVATE_KEY_MARKER = "PRIVATE KEY-----"
-#: Words and identifiers: hypothesis draws string constants from the code under test
-#: (``REMOTE_ADDR``), so a fuzzer's accepted password can equal a client id sent elsewhere.
+#: One word, an identifier (``admin``, ``Settings``): text is full of them. The contract runs
+#: draw such words from the emulator's own source, and one accepted as a password is no secret.
 _ORDINARY = re.compile(r"^[A-Za-z_]+$")
 _PAGE_TOKEN = re.compile(r'id="api_key_token">([^<]+)<')
 

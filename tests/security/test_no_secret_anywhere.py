@@ -147,6 +147,7 @@ def test_distinctive_secrets_only() -> None:
 
     assert distinctive("Adm1n-pw-7f3a9c") and distinctive("a" * 60 + "-")
     assert not distinctive("admin") and not distinctive("integration")
+    assert not distinctive("Settings") and not distinctive("ScopedContext")
     assert isinstance(SecretScan().secrets, set)
 
 

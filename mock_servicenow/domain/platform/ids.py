@@ -21,6 +21,11 @@ class IdGenerator:
         self._random: random.Random | None = random.Random(seed) if seed is not None else None
         self._lock = threading.Lock()
 
+    @property
+    def seed(self) -> int | None:
+        """The seed of this stream (``None``: drawn from the operating system)."""
+        return self._seed
+
     def derive(self, label: str) -> IdGenerator:
         """A separate stream for ``label``: seeded from this seed and the label, or random.
 

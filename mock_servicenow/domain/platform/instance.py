@@ -111,11 +111,15 @@ class Instance:
         """The seeded template (built on first use, then kept for the process).
 
         Instances with the same seed inputs share one template per process (tests create
-        hundreds of instances; each then costs a page copy, not a seed run).
+        hundreds of instances; each then costs a page copy, not a seed run). The
+        ``random_seed`` is one of them: the seeded records' sys_ids come from it, so an
+        instance seeded with 8 never gets the records of one seeded with 5 (the same seed gives
+        the same instance, whichever instance the process made first).
         """
         if self._template is None:
             key = (self.seed_kind, self.platform.release.family, self.platform.name,
                    self.admin_password, self.platform.password_hash_iterations,
+                   self.platform.ids.seed,
                    tuple(f"{i.__module__}.{i.__qualname__}" for i in self.installers))
             with _TEMPLATE_LOCK:
                 template = _TEMPLATES.get(key)
