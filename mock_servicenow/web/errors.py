@@ -19,6 +19,7 @@ from mock_servicenow.errors import (
     ServiceNowError,
 )
 from mock_servicenow.web.pages import message
+from mock_servicenow.web.record_pages import own_page_methods
 from mock_servicenow.web.responses import error_payload, json_response
 
 log = logging.getLogger("mock_servicenow")
@@ -71,7 +72,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
         status = error.code or 500
-        allowed = ", ".join(sorted(getattr(error, "valid_methods", None) or []))
+        # A page with a route of its own is not also /<name>.do's: its methods only.
+        allowed = ", ".join(own_page_methods(request.path)
+                            or sorted(getattr(error, "valid_methods", None) or []))
         if not wants_json():
             page = _html_error(status, error.name)
             if status == 405 and allowed:
