@@ -219,9 +219,9 @@ def test_a_page_of_its_own_is_never_the_generic_list_or_form(
     method that page does not take is its 405, whoever asks, and the 405's Allow names that
     page's methods only (RFC 9110 §15.5.6), OPTIONS included (a 405 too, servicenow-behaviour
     §1.1). Before, an anonymous POST /logout.do went to the login page and GET
-    /oauth_token.do (POST only, https://www.servicenow.com/docs/r/platform-security/
-    authentication/r_OAuthTokens.html) to the login form, while Allow listed POST for
-    /logout.do and GET for /oauth_token.do."""
+    /oauth_token.do (POST only, https://docs.servicenow.com/bundle/geneva-servicenow-platform/
+    page/administer/security/reference/r_OAuthTokens.html) to the login form, while Allow
+    listed POST for /logout.do and GET for /oauth_token.do."""
     client = admin if logged_in else snow_app.test_client()
     allowed = _OWN_PAGES[path]
     other = "GET" if allowed == "POST" else "POST"
