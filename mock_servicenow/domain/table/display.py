@@ -270,7 +270,7 @@ def _shown_columns(ctx: Context, table: str, page: Mapping[str, Sequence[Any]], 
     displays = _reference_displays(ctx, columns)
     journals = _journals(ctx, table, columns, sys_ids)
     zone = user_zone(ctx)
-    labels = {t.name: t.label for t in ctx.dictionary}
+    labels = _table_labels(ctx.dictionary)
     exclude = options.exclude_reference_link
     shown: list[_Shown] = []
     for column in columns:
@@ -287,6 +287,13 @@ def _shown_columns(ctx: Context, table: str, page: Mapping[str, Sequence[Any]], 
         shown.append(_Shown(key, column.values, _display_converter(fld, displays, zone, labels),
                             raw, prefix))
     return shown
+
+
+@functools.lru_cache(maxsize=16)
+def _table_labels(dictionary: Dictionary) -> Mapping[str, str]:
+    """``{table name: label}`` (display values of table-name fields), once per dictionary:
+    built per page it was a walk over every table (249) on each display-value read."""
+    return {t.name: t.label for t in dictionary}
 
 
 def _unchanged(value: Any) -> Any:
