@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 import httpx
 from authlib.common.security import generate_token
 
+from . import network
 from .auth import (
     REVOKE_PATH,
     InstanceAuth,
@@ -35,6 +36,7 @@ from .client import ServiceNowClient, hint_for, value_of
 from .errors import (
     AuthenticationError,
     ConnectorError,
+    InstanceUnavailable,
     InvalidInput,
     NotConnected,
     NotProvisioned,
@@ -208,10 +210,13 @@ class SyncResult:
     pulled: int
     changed: int
     tickets: int
+    #: Tracked tickets the instance no longer has (deleted, or the instance was reset).
+    removed: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form (``--json``)."""
-        return {"pulled": self.pulled, "changed": self.changed, "tickets": self.tickets}
+        return {"pulled": self.pulled, "changed": self.changed, "removed": self.removed,
+                "tickets": self.tickets}
 
 
 @dataclass(frozen=True)
@@ -307,7 +312,8 @@ class Connector:
     def _http(self, instance_url: str, ca_bundle: str | None,
               auth: httpx.Auth | None = None) -> Iterator[httpx.Client]:
         inner, owned = self._inner_transport(ca_bundle)
-        transport = RetryTransport(inner, self.settings.retry, sleep=self._sleep, rng=self._rng)
+        transport = RetryTransport(inner, self.settings.retry, sleep=self._sleep, rng=self._rng,
+                                   clock=self._clock)
         client = httpx.Client(base_url=instance_url, transport=transport, auth=auth,
                               timeout=self.settings.timeout)
         try:
@@ -489,6 +495,8 @@ class Connector:
                            hint=exc.hint or hint_for(exc.status, exc.message, exc.detail))
         except TransportError as exc:
             return replace(base, problem="instance unreachable", hint=str(exc))
+        except InstanceUnavailable as exc:
+            return replace(base, problem=str(exc), hint=exc.hint)
         provisioned = connection.get("status") == "connected"
         state = self.store.load_state()  # the auth flow may have changed it
         if state.provisioned != provisioned or state.reauthorization_required:
@@ -552,8 +560,13 @@ class Connector:
               files: Sequence[Path | str] = ()) -> Ticket:
         """Create (or find) the change request or incident for an action.
 
-        Idempotent: the action's correlation id is looked up first (in both tables); a lost
-        create answer is resolved by the same lookup before anything is sent again.
+        One action, one ticket, whatever the timing: the action's correlation id is looked up
+        first (in both tables), and the create carries a sys_id derived from that correlation
+        id (:func:`~connector.mapping.ticket_sys_id`). The instance refuses a second record
+        with a taken sys_id, so when a create's answer is lost (a timeout while a slow
+        instance is still working, a dropped connection after commit, a 502/504) the
+        connector asks for that sys_id and, while it is not there, sends the same create
+        again: the first request can commit late, never twice.
         """
         if ticket_type not in TABLES:
             raise InvalidInput(f"ticket type {ticket_type!r} is not one of: change, incident")
@@ -582,21 +595,53 @@ class Connector:
             existing = self._lookup(api, task.correlation_id, table)
             if existing is not None:
                 return self._track(existing[0], existing[1], created=False)
+            found, created = self._create_once(api, table, payload)
+        return self._track(found[0], found[1], created=created)
+
+    def _create_once(self, api: ServiceNowClient, table: str, payload: dict[str, str]
+                     ) -> tuple[tuple[str, dict[str, Any]], bool]:
+        """POST the ticket under its fixed sys_id until the instance has it: ``((table,
+        record), created)``. ``created`` is False when another run made it meanwhile."""
+        sys_id = payload["sys_id"]
+        attempts = max(1, self.settings.retry.attempts)
+        lost: ConnectorError | None = None
+        for attempt in range(attempts):
             try:
-                record = api.create_record(table, payload)
+                return (table, api.create_record(table, payload)), True
+            except PermissionDenied as exc:
+                if not _is_duplicate_key(exc):
+                    raise
+                # The sys_id is taken: an earlier attempt of ours committed late (created),
+                # or another run created this action's ticket first.
+                found = self._by_sys_id(api, sys_id, table)
+                if found is None:
+                    raise
+                return found, attempt > 0
             except (TransportError, ServiceNowAPIError) as exc:
                 if isinstance(exc, ServiceNowAPIError) and exc.status not in (500, 502, 504):
                     raise
-                # The answer was lost: did the instance create it? Ask, do not re-POST blindly.
-                found = self._lookup(api, task.correlation_id, table)
-                if found is not None:
-                    return self._track(found[0], found[1], created=True)
-                record = api.create_record(table, payload)
-        return self._track(table, record, created=True)
+                lost = exc
+            # The answer was lost: is the ticket there? If not, the same create again is
+            # harmless (the sys_id cannot be used twice), so it is sent again.
+            found = self._by_sys_id(api, sys_id, table)
+            if found is not None:
+                return found, True
+        assert lost is not None
+        raise lost
+
+    def _by_sys_id(self, api: ServiceNowClient, sys_id: str,
+                   target: str) -> tuple[str, dict[str, Any]] | None:
+        """The ticket with this sys_id, in the target table then the other one."""
+        return self._find(api, f"sys_id={sys_id}", target)
 
     def _lookup(self, api: ServiceNowClient, correlation: str,
                 target: str) -> tuple[str, dict[str, Any]] | None:
-        """The ticket already made for this action: in the target table, then in the other.
+        """The ticket already made for this action, by its correlation id."""
+        return self._find(api, f"correlation_id={correlation}^ORDERBYsys_created_on", target)
+
+    def _find(self, api: ServiceNowClient, query: str,
+              target: str) -> tuple[str, dict[str, Any]] | None:
+        """The first ticket matching ``query``: in the target table, then in the other.
 
         The target table's answer decides (its errors propagate). The other table is asked too,
         so an action shared as a change is not shared again as an incident; when that table is
@@ -606,8 +651,7 @@ class Connector:
         others = [t for t in TABLES.values() if t != target]
         for table in (target, *others):
             try:
-                row = api.find_one(table, f"correlation_id={correlation}^ORDERBYsys_created_on",
-                                   fields=TICKET_FIELDS)
+                row = api.find_one(table, query, fields=TICKET_FIELDS)
             except PermissionDenied:
                 if table == target:
                     raise
@@ -641,39 +685,71 @@ class Connector:
         return [self._ticket(t, state) for t in rows]
 
     def sync(self, progress: Progress | None = None) -> SyncResult:
-        """Pull changes to the connector's tickets since the last sync.
+        """Pull changes to the connector's tickets since the last sync, and forget tickets the
+        instance no longer has.
 
         Per table: ``correlation_idSTARTSWITHm365ss:^sys_updated_on>=<watermark>
         ^ORDERBYsys_updated_on^ORDERBYsys_id``, paged. ``>=`` re-reads the rows of the
         watermark's second (updates within one second would otherwise be missed); re-reading
-        is harmless.
+        is harmless. Deletions leave no row to pull: a first (full) sync sees what is gone
+        directly; an incremental one asks for the number of the connector's tickets left in
+        the table (one request, ``X-Total-Count``) and, when it is smaller than what is
+        tracked, pulls the whole table again.
         """
         state = self.store.load_state()
-        pulled = changed = 0
+        pulled = changed = removed = 0
         with self._api() as api:
             for table in TABLES.values():
                 watermark = state.watermarks.get(table, "")
-                query = f"correlation_idSTARTSWITH{CORRELATION_PREFIX}"
-                if watermark:
-                    query += f"^sys_updated_on>={watermark}"
-                query += "^ORDERBYsys_updated_on^ORDERBYsys_id"
-                done = 0
-                for row, total in api.iter_records(table, query=query, fields=TICKET_FIELDS,
-                                                   page_size=self.settings.page_size):
-                    tracked = _tracked(table, row)
-                    before = state.tickets.get(tracked.sys_id)
-                    if before != tracked:
-                        changed += 1
-                    state.tickets[tracked.sys_id] = tracked
-                    if tracked.sys_updated_on > state.watermarks.get(table, ""):
-                        state.watermarks[table] = tracked.sys_updated_on
-                    done += 1
-                    pulled += 1
-                    if progress is not None:
-                        progress(done, total)
+                seen, changes = self._pull(api, state, table, watermark, progress)
+                pulled += len(seen)
+                changed += changes
+                tracked = {key for key, t in state.tickets.items() if t.table == table}
+                if watermark and len(tracked) > self._count_tickets(api, table):
+                    # Something is gone (deleted, or the instance was reset and its clock
+                    # with it): pull the table whole and keep exactly what is there.
+                    state.watermarks.pop(table, None)
+                    seen, changes = self._pull(api, state, table, "", progress)
+                    pulled += len(seen)
+                    changed += changes
+                    watermark = ""
+                if not watermark:
+                    for key in tracked - seen:
+                        del state.tickets[key]
+                        removed += 1
                 # Saved per table so an interrupted sync keeps what it already pulled.
                 self.store.save_state(state)
-        return SyncResult(pulled=pulled, changed=changed, tickets=len(state.tickets))
+        return SyncResult(pulled=pulled, changed=changed, tickets=len(state.tickets),
+                          removed=removed)
+
+    def _pull(self, api: ServiceNowClient, state: ConnectorState, table: str, watermark: str,
+              progress: Progress | None) -> tuple[set[str], int]:
+        """Pull the connector's tickets of ``table`` updated since ``watermark`` (all of them
+        without one) into ``state``: ``(sys_ids seen, how many changed)``."""
+        query = f"correlation_idSTARTSWITH{CORRELATION_PREFIX}"
+        if watermark:
+            query += f"^sys_updated_on>={watermark}"
+        query += "^ORDERBYsys_updated_on^ORDERBYsys_id"
+        seen: set[str] = set()
+        changed = 0
+        for row, total in api.iter_records(table, query=query, fields=TICKET_FIELDS,
+                                           page_size=self.settings.page_size):
+            tracked = _tracked(table, row)
+            if state.tickets.get(tracked.sys_id) != tracked:
+                changed += 1
+            state.tickets[tracked.sys_id] = tracked
+            if tracked.sys_updated_on > state.watermarks.get(table, ""):
+                state.watermarks[table] = tracked.sys_updated_on
+            seen.add(tracked.sys_id)
+            if progress is not None:
+                progress(len(seen), total)
+        return seen, changed
+
+    def _count_tickets(self, api: ServiceNowClient, table: str) -> int:
+        """How many of the connector's tickets ``table`` holds (``X-Total-Count``)."""
+        page = api.list_records(table, query=f"correlation_idSTARTSWITH{CORRELATION_PREFIX}",
+                                fields="sys_id", limit=1)
+        return page.total if page.total is not None else len(page.rows)
 
     def cards(self) -> list[Card]:
         """Change-management and incident-management counts by state (one request per card)."""
@@ -699,8 +775,13 @@ class Connector:
         custom = current.state_names.get(table, {})
         return custom.get(value) or DEFAULT_STATE_NAMES.get(table, {}).get(value) or value
 
-    def set_state_name(self, ticket_type: str, value: str, name: str) -> dict[str, str]:
-        """Customize the name shown for a state value (``states set``)."""
+    def set_state_name(self, ticket_type: str, value: str, name: str, *,
+                       new: bool = False) -> dict[str, str]:
+        """Customize the name shown for a state value (``states set``).
+
+        A value the table is not known to have (the out-of-box states, those the instance
+        gave a ticket, those already named) is refused, unless ``new`` says the admin is
+        adding a state of a customized state model on purpose (the pages' "add" row)."""
         if ticket_type not in TABLES:
             raise InvalidInput(f"ticket type {ticket_type!r} is not one of: change, incident")
         if not re.fullmatch(r"-?\d{1,6}", value.strip()):
@@ -711,6 +792,16 @@ class Connector:
             raise InvalidInput("a state name must have 1 to 40 characters")
         table = TABLES[ticket_type]
         state = self.store.load_state()
+        # The table's states: the out-of-box model (servicenow-behaviour §7.3, §7.4) and any
+        # value the instance gave the connector's tickets (a customized state model).
+        known = dict(DEFAULT_STATE_NAMES[table])
+        known.update({t.state: t.state for t in state.tickets.values()
+                      if t.table == table and t.state and t.state not in known})
+        known.update({v: n for v, n in state.state_names.get(table, {}).items()
+                      if v not in known})
+        if not new and value.strip() not in known:
+            listed = ", ".join(f"{v} {label}" for v, label in known.items())
+            raise InvalidInput(f"{table} has no state {value.strip()}; its states are {listed}")
         state.state_names.setdefault(table, {})[value.strip()] = clean
         self.store.save_state(state)
         return dict(state.state_names[table])
@@ -820,7 +911,7 @@ class Connector:
         try:
             response = http.send(request)
         except httpx.TransportError as exc:
-            raise TransportError(f"revocation request failed ({type(exc).__name__})") from exc
+            raise TransportError(network.describe(exc)) from exc
         if response.status_code >= 400:
             raise AuthenticationError(f"the instance refused the revocation "
                                       f"(HTTP {response.status_code})")
@@ -835,6 +926,11 @@ def _tracked(table: str, row: dict[str, Any]) -> TrackedTicket:
         state=value_of(row.get("state")), priority=value_of(row.get("priority")),
         due_date=value_of(row.get("due_date")),
         sys_updated_on=value_of(row.get("sys_updated_on")))
+
+
+def _is_duplicate_key(error: ServiceNowAPIError) -> bool:
+    """A create refused because its sys_id is taken (servicenow-behaviour §1.5 pattern)."""
+    return "Unique Key violation" in f"{error.message} {error.detail or ''}"
 
 
 def _require(**values: str) -> None:

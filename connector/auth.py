@@ -21,6 +21,7 @@ import httpx
 from authlib.oauth2.rfc6749 import parameters
 from authlib.oauth2.rfc6749.wrappers import OAuth2Token
 
+from . import network
 from .errors import AuthenticationError, ReauthorizationRequired, TransportError
 from .retry import IDEMPOTENT
 from .store import Credentials
@@ -50,6 +51,11 @@ def parse_token_response(response: httpx.Response, grant_type: str, clock: Clock
 
     ``expires_at`` is computed from the injected clock (authlib would use ``time.time``).
     """
+    page = network.instance_page(response)
+    if page is not None:
+        # Not a refusal of the grant: the instance is asleep or down (a refresh token that
+        # meets a hibernating instance stays good).
+        raise page
     data: Any = None
     if response.status_code == 200:
         try:
@@ -182,5 +188,5 @@ def send_token_request(http: httpx.Client, request: httpx.Request, grant_type: s
     try:
         response = http.send(request)
     except httpx.TransportError as exc:
-        raise TransportError(f"could not reach the token endpoint: {type(exc).__name__}") from exc
+        raise TransportError(network.describe(exc)) from exc
     return parse_token_response(response, grant_type, clock)

@@ -198,7 +198,7 @@ def _run(args: argparse.Namespace, connector: Connector, out: TextIO, err: TextI
             raise InvalidInput("missing --client-secret (or $SNOW_CONNECTOR_CLIENT_SECRET)")
         if args.username:
             password = args.password or os.environ.get("SNOW_CONNECTOR_PASSWORD") or \
-                getpass.getpass(f"password for {args.username}: ")
+                _prompt_password(args.username)
             status = connector.connect_with_password(args.instance, args.client_id, secret,
                                                      args.username, password,
                                                      ca_bundle=args.ca_bundle)
@@ -216,6 +216,9 @@ def _run(args: argparse.Namespace, connector: Connector, out: TextIO, err: TextI
     elif command == "status":
         status = connector.status()
         _emit(status.to_json(), out) if as_json else _print_status(status, out)
+        if status.summary != "connected and provisioned":
+            # The report is on stdout; the exit status says the connection is not usable.
+            raise Unusable(f"the connection is not usable: {status.summary}", hint=status.hint)
     elif command == "authorize":
         status = connector.authorize(args.tenant_id)
         _emit(status.to_json(), out) if as_json else _print_status(status, out)
@@ -256,7 +259,7 @@ def _run(args: argparse.Namespace, connector: Connector, out: TextIO, err: TextI
             _emit(result.to_json(), out)
         else:
             out.write(f"synced: {result.pulled} pulled, {result.changed} changed, "
-                      f"{result.tickets} tracked\n")
+                      f"{result.removed} removed, {result.tickets} tracked\n")
     elif command == "states":
         names = connector.set_state_name(args.ticket_type, args.value, args.name)
         _emit(names, out) if as_json else out.write(
@@ -273,6 +276,27 @@ def _run(args: argparse.Namespace, connector: Connector, out: TextIO, err: TextI
                    "warnings": list(outcome.warnings)}, out)
         else:
             out.write("disconnected\n" if outcome.was_connected else "not connected\n")
+
+
+class Unusable(ConnectorError):
+    """``status`` found a connection that cannot share tickets (its exit status is 1)."""
+
+
+def _prompt_password(user_name: str) -> str:
+    """Ask for the password on the terminal; without one (CI, a pipe) say what to pass."""
+    if not sys.stdin.isatty():
+        raise InvalidInput(f"no password for {user_name}: give --password or "
+                           "$SNOW_CONNECTOR_PASSWORD (there is no terminal to ask on)")
+    try:
+        return getpass.getpass(f"password for {user_name}: ")
+    except EOFError:
+        raise InvalidInput(f"no password for {user_name}: give --password or "
+                           "$SNOW_CONNECTOR_PASSWORD") from None
+
+
+def _fail(line: str, status: int) -> int:
+    sys.stderr.write(f"snow-connector: {line}\n")
+    return status
 
 
 def _serve_ui(args: argparse.Namespace, settings: ConnectorSettings,
@@ -323,31 +347,46 @@ def _serve_ui(args: argparse.Namespace, settings: ConnectorSettings,
 
 def main(argv: Sequence[str] | None = None, *, connector: ConnectorFactory | None = None,
          environ: dict[str, str] | None = None) -> int:
-    """Entry point; ``connector`` builds the library object (tests inject a transport)."""
+    """Entry point; ``connector`` builds the library object (tests inject a transport).
+
+    Every failure is one line on stderr and a non-zero status, never a traceback: the
+    library's errors (1), Ctrl-C (130), output closed early (``| head``: 141, silently, as
+    POSIX tools do on SIGPIPE)."""
     args = _parser().parse_args(argv)
-    settings = ConnectorSettings.from_env(environ)
-    env = os.environ if environ is None else environ
-    factory = connector or (lambda s: Connector(s))
-    account = env.get("SNOW_CONNECTOR_UPN") or getpass.getuser()
-
-    def make() -> Connector:
-        made = factory(settings)
-        if not made.initiated_by:
-            made.initiated_by = account
-        return made
-
-    if args.command == "ui":
-        return _serve_ui(args, settings, make, account)
-    instance = make()
     try:
-        _run(args, instance, sys.stdout, sys.stderr)
+        settings = ConnectorSettings.from_env(environ)
+        env = os.environ if environ is None else environ
+        factory = connector or (lambda s: Connector(s))
+        account = env.get("SNOW_CONNECTOR_UPN") or getpass.getuser()
+
+        def make() -> Connector:
+            made = factory(settings)
+            if not made.initiated_by:
+                made.initiated_by = account
+            return made
+
+        if args.command == "ui":
+            return _serve_ui(args, settings, make, account)
+        _run(args, make(), sys.stdout, sys.stderr)
+        sys.stdout.flush()
     except ConnectorError as exc:
-        sys.stderr.write(f"snow-connector: {describe(exc)}\n")
-        return 1
+        return _fail(describe(exc), 1)
     except KeyboardInterrupt:
-        sys.stderr.write("snow-connector: interrupted\n")
-        return 130
+        return _fail("interrupted", 130)
+    except BrokenPipeError:
+        return _output_closed()
     return 0
+
+
+def _output_closed() -> int:
+    """The reader of our output went away (``snow-connector tickets | head``): stop quietly.
+    stdout is pointed at /dev/null so the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

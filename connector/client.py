@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from . import network
 from .errors import (
     BadRequest,
     NotAuthenticated,
@@ -20,7 +21,7 @@ from .errors import (
     ServiceNowAPIError,
     TransportError,
 )
-from .retry import retry_after_seconds
+from .retry import rate_limit_wait
 
 APP_SCOPE = "x_mioms_m365ticket"
 APP_API = f"/api/{APP_SCOPE}/v1"
@@ -31,8 +32,17 @@ _OAUTH_ENTITY_HINT = (
     "installation checklist")
 
 
-def hint_for(status: int, message: str, detail: str | None) -> str | None:
-    """The troubleshooting hint matching an instance answer (ARCHITECTURE §4), if any."""
+#: The REST-level denial: the table's "Allow access to this table via web services" is off
+#: (servicenow-behaviour §1.5, §5 ``ws_access``), or the API's REST_Endpoint ACL refuses.
+API_ACL_DETAIL = "Failed API level ACL Validation"
+
+
+def hint_for(status: int, message: str, detail: str | None, *, table: str | None = None,
+             retry_after: float | None = None) -> str | None:
+    """The troubleshooting hint matching an instance answer (ARCHITECTURE §4), if any.
+
+    ``table`` is the Table API table the request named, ``retry_after`` the seconds a 429
+    asked to wait (from ``Retry-After``, else ``X-RateLimit-Reset``)."""
     text = f"{message} {detail or ''}"
     if "cross-scope access policy" in text and "oauth_entity" in text:
         return _OAUTH_ENTITY_HINT
@@ -41,10 +51,45 @@ def hint_for(status: int, message: str, detail: str | None) -> str | None:
     if status == 401:
         return ("the instance no longer accepts the connection's tokens: run "
                 "`snow-connector connect` again as the integration user")
+    if status == 403 and API_ACL_DETAIL in text:
+        target = f"the {table} table" if table else "the table"
+        return (f"web service access to {target} is turned off on the instance: as an admin, "
+                f"tick 'Allow access to this table via web services' on {target}'s "
+                "definition (sys_db_object), then retry")
     if status == 403 and "ACL" in text:
         return "the integration user lacks a role (itil) or an ACL denies the operation"
     if status == 429:
-        return "the instance is rate limiting this user; retry later"
+        if retry_after is None:
+            return ("the instance is rate limiting this user and did not say for how long; "
+                    "retry later")
+        return f"the instance is rate limiting this user: retry in {wait_words(retry_after)}"
+    return None
+
+
+def wait_words(seconds: float) -> str:
+    """``3599`` -> ``60 min``, ``95`` -> ``1 min 35 s``, ``7`` -> ``7 s``."""
+    total = max(0, int(round(seconds)))
+    if total >= 3600 and total % 3600 == 0:
+        return f"{total // 3600} h"
+    minutes, rest = divmod(total, 60)
+    if minutes >= 10 or (minutes and not rest):
+        return f"{minutes + (1 if rest >= 30 else 0)} min"
+    if minutes:
+        return f"{minutes} min {rest} s"
+    return f"{rest} s"
+
+
+def _table_of(response: httpx.Response) -> str | None:
+    try:
+        path = response.request.url.path
+    except RuntimeError:
+        return None
+    parts = path.split("/")
+    # /api/now[/v1|/v2]/table/<table>[/<sys_id>]
+    if "table" in parts:
+        index = parts.index("table")
+        if index + 1 < len(parts) and parts[:2] == ["", "api"]:
+            return parts[index + 1] or None
     return None
 
 
@@ -73,10 +118,11 @@ def error_from_response(response: httpx.Response) -> ServiceNowAPIError:
     elif body is None and response.content:
         detail = "the instance answered with a non-JSON page"
     status = response.status_code
-    hint = hint_for(status, message, detail)
     if status == 429:
-        return RateLimited(status, message, detail, retry_after=retry_after_seconds(response),
-                           hint=hint)
+        wait = rate_limit_wait(response)
+        return RateLimited(status, message, detail, retry_after=wait,
+                           hint=hint_for(status, message, detail, retry_after=wait))
+    hint = hint_for(status, message, detail, table=_table_of(response))
     cls = _ERRORS.get(status, ServiceNowAPIError)
     return cls(status, message, detail, hint=hint)
 
@@ -110,9 +156,10 @@ class ServiceNowClient:
             response = self.http.request(method, path, params=params, json=json,
                                          headers=headers)
         except httpx.TransportError as exc:
-            raise TransportError(
-                f"{method} {path}: the instance could not be reached or the answer was lost "
-                f"({type(exc).__name__})") from exc
+            raise TransportError(network.describe(exc)) from exc
+        page = network.instance_page(response)
+        if page is not None:
+            raise page
         if response.status_code >= 400:
             raise error_from_response(response)
         return response
@@ -121,9 +168,8 @@ class ServiceNowClient:
         try:
             return response.json()
         except ValueError:
-            # A hibernating instance answers 200 with an HTML page (servicenow-behaviour §1.1).
             raise ServiceNowAPIError(response.status_code, "unexpected non-JSON answer",
-                                     "the instance may be hibernating") from None
+                                     "the instance did not answer with the API's JSON") from None
 
     def _result(self, response: httpx.Response) -> Any:
         body = self._json(response)

@@ -8,6 +8,8 @@
      ├─ NotConnected                    no stored connection: run ``connect``
      ├─ NotProvisioned                  connected, but ``authorize`` (provisioning) not done
      ├─ UnsupportedInstance             release older than Kingston, or the app not installed
+     ├─ InstanceUnavailable             the whole instance answers a page instead of the API:
+     │                                  hibernating (a sleeping developer instance), upgrading
      ├─ AuthenticationError             the token endpoint refused a grant (wrong client
      │   │                              credentials, user, password, code, or state mismatch)
      │   └─ ReauthorizationRequired     the refresh token no longer works: connect again
@@ -61,6 +63,12 @@ class NotProvisioned(ConnectorError):
 
 class UnsupportedInstance(ConnectorError):
     """The instance cannot host the integration (release before Kingston, app missing)."""
+
+
+class InstanceUnavailable(ConnectorError):
+    """The instance answers every request with a page instead of the API: a hibernating
+    developer instance (HTTP 200, ``Instance Hibernating page``, servicenow-behaviour §1.1),
+    or one being upgraded or restarted (503)."""
 
 
 class AuthenticationError(ConnectorError):

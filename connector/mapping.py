@@ -78,6 +78,19 @@ def correlation_id(tenant_id: str, source: str, control_id: str) -> str:
     return value[:CORRELATION_ID_MAX]
 
 
+def ticket_sys_id(correlation: str) -> str:
+    """The sys_id the ticket of an action is created with: 32 hex derived from its correlation
+    id, the same for every attempt and every run.
+
+    The Table API takes a caller-chosen sys_id on insert, and the instance's database refuses
+    a second record with a taken one (a unique-key violation: KB0748828,
+    https://support.servicenow.com/kb?id=kb_article_view&sysparm_article=KB0748828). So
+    sending the create again, after its answer was lost, can never make a second ticket,
+    whatever the timing (issue 15; docs/connector.md "Reliability").
+    """
+    return hashlib.sha256(f"snow-connector:ticket:{correlation}".encode()).hexdigest()[:32]
+
+
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
@@ -196,6 +209,7 @@ def to_payload(task: Task, ticket_type: str) -> dict[str, str]:
     if ticket_type not in TABLES:
         raise InvalidInput(f"ticket type {ticket_type!r} is not one of: change, incident")
     payload = {
+        "sys_id": ticket_sys_id(task.correlation_id),
         "short_description": task.name,
         "description": task.description,
         "due_date": f"{task.due.isoformat()} 23:59:59",

@@ -51,16 +51,35 @@ def retry_after_seconds(response: httpx.Response, now: float | None = None) -> f
     return max(0.0, when.timestamp() - current)
 
 
+def rate_limit_wait(response: httpx.Response, now: float | None = None) -> float | None:
+    """Seconds a 429 asks to wait: ``Retry-After``, else until ``X-RateLimit-Reset`` (unix
+    seconds; the platform sends it on every rate-limited answer, and some 429s carry only
+    it: https://www.servicenow.com/docs/r/xanadu/api-reference/rest-api-explorer/inbound-REST-API-rate-limiting.html);
+    ``None`` when neither says."""
+    wait = retry_after_seconds(response, now)
+    if wait is not None:
+        return wait
+    reset = response.headers.get("X-RateLimit-Reset", "").strip()
+    try:
+        at = float(reset)
+    except ValueError:
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, at - current)
+
+
 class RetryTransport(httpx.BaseTransport):
     """Wrap a transport with the connector's retry policy."""
 
     def __init__(self, inner: httpx.BaseTransport, policy: RetryPolicy, *,
                  sleep: Callable[[float], None] = time.sleep,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self._inner = inner
         self._policy = policy
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._clock = clock
 
     def _is_idempotent(self, request: httpx.Request) -> bool:
         return request.method in _SAFE_METHODS or bool(request.extensions.get(IDEMPOTENT))
@@ -87,7 +106,8 @@ class RetryTransport(httpx.BaseTransport):
             if (last or status not in self._policy.statuses
                     or not (idempotent or status in _NOT_PROCESSED_STATUSES)):
                 return response
-            wait = retry_after_seconds(response)
+            wait = rate_limit_wait(response, self._clock()) if status == 429 else \
+                retry_after_seconds(response, self._clock())
             if wait is None:
                 delay = self._backoff(attempt)
             elif wait > self._policy.max_delay:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -111,8 +112,15 @@ class Store:
         """Path of the non-secret state file."""
         return self.home / "state.json"
 
-    def _write(self, path: Path, payload: object) -> None:
+    def _ensure_home(self) -> None:
+        """Create the home owner-only, and make an existing one owner-only too (``mkdir``'s
+        mode only applies to a directory it creates; docs/connector.md promises 0700)."""
         self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if stat.S_IMODE(self.home.stat().st_mode) != 0o700:
+            os.chmod(self.home, 0o700)
+
+    def _write(self, path: Path, payload: object) -> None:
+        self._ensure_home()
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         # mkstemp creates the file 0600 before any byte is written: no window where a
         # secret sits in a world-readable file.

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from mock_servicenow.errors import ServiceNowError
 from mock_servicenow.releases import DEFAULT_RELEASE, FAMILIES, UnknownRelease, parse_release
@@ -56,6 +56,17 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _port(text: str) -> int:
+    """A TCP port, 0 to 65535 (argparse turns the ValueError into a one-line usage error)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: a number is needed") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {port}: ports go from 0 to 65535")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line grammar (ARCHITECTURE §2); every option and argument has its help."""
     parser = _Parser(prog=PROG, description="A faithful local ServiceNow instance: serve one, "
@@ -73,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1",
                        help="interface to listen on (default 127.0.0.1; the control plane "
                             "answers loopback callers only)")
-    serve.add_argument("--port", type=int, default=8080,
+    serve.add_argument("--port", type=_port, default=8080,
                        help="port to listen on (default 8080; 0 picks a free port)")
     serve.add_argument("--tls", action="store_true",
                        help="serve https with a locally generated CA (prints ca-bundle: PATH)")
@@ -93,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
                             f"'{PROG} scenario list')")
     serve.add_argument("--empty", action="store_true",
                        help="only what the platform cannot run without (no demo data, no app)")
-    serve.add_argument("--workers", type=int, default=0, metavar="N",
+    serve.add_argument("--workers", type=int, default=None, metavar="N",
                        help="serve with gunicorn, N processes on one database")
     serve.add_argument("--instance-name", default=None, metavar="NAME",
                        help="the instance's name, shown in the pages' header and in "
@@ -184,7 +195,7 @@ def serve(args: argparse.Namespace) -> int:
 
     environ = dict(os.environ)
     settings = settings_for(args, environ)
-    if args.workers < 0:
+    if args.workers is not None and args.workers < 1:
         raise CommandError("--workers must be 1 or more")
     if args.workers and settings.is_memory:
         raise CommandError("--memory cannot be shared by several worker processes; use --db")
@@ -296,32 +307,80 @@ def _map_certificate(args: argparse.Namespace, home: Path, pem: str, password: s
                 "name": f"{args.user} (mock-servicenow client CA)", "user": users[0]["sys_id"],
                 "pem_certificate": pem, "active": "true"})
     except httpx.HTTPError as exc:
-        raise CommandError(f"cannot reach {args.url}: {type(exc).__name__}") from None
+        raise CommandError(_network_failure(exc, base)) from None
     if created.status_code != 201:
         raise CommandError(f"mapping refused: HTTP {created.status_code}")
     return str(created.json()["result"]["sys_id"])
 
 
-def reset(args: argparse.Namespace) -> int:
-    """``reset [--url BASE]``: ``POST /_emulator/reset`` on a running instance."""
+#: How long the client commands wait for an answer before giving up (docs: README).
+CLIENT_TIMEOUT = 30.0
+
+
+def _post(url: str, body: dict[str, object] | None = None) -> Any:
+    """POST to a running instance's control plane; a network failure is a one-line
+    :class:`CommandError` saying what happened."""
     import httpx
 
-    url = instance_url(args.url, dict(os.environ))
     try:
-        response = httpx.post(f"{url}/_emulator/reset", timeout=30)
+        return httpx.post(url, json=body, timeout=CLIENT_TIMEOUT)
     except httpx.HTTPError as exc:
-        raise CommandError(f"cannot reach {url}: {type(exc).__name__}") from None
+        raise CommandError(_network_failure(exc, url)) from None
+
+
+def _network_failure(exc: Exception, url: str) -> str:
+    """What went wrong reaching ``url``, in words (not an exception class name)."""
+    import ssl
+
+    import httpx
+
+    target = httpx.URL(url)
+    where = f"{target.host}:{target.port or (443 if target.scheme == 'https' else 80)}"
+    origin = f"{target.scheme}://{where}"
+    causes: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in causes:
+        causes.append(current)
+        current = current.__cause__ or current.__context__
+    text = " ".join(str(c) for c in causes).lower()
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"could not connect to {origin} within {CLIENT_TIMEOUT:g} s"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"no answer from {origin} within {CLIENT_TIMEOUT:g} s"
+    if any(isinstance(c, ConnectionRefusedError) for c in causes) or "refused" in text:
+        return f"connection refused at {where} (is the instance running? see --url)"
+    if any(isinstance(c, ssl.SSLCertVerificationError) for c in causes):
+        return f"the certificate of {origin} is not trusted"
+    if "wrong version number" in text or "record layer failure" in text:
+        return f"the server at {origin} speaks http, not https"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return (f"the server at {origin} closed the connection without answering (if it "
+                "serves https, use an https:// URL)")
+    if "name or service not known" in text or "name resolution" in text:
+        return f"cannot find the host {target.host}"
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return f"{url} is not an http(s) URL"
+    return f"cannot reach {origin}"
+
+
+def reset(args: argparse.Namespace) -> int:
+    """``reset [--url BASE]``: ``POST /_emulator/reset`` on a running instance."""
+    url = instance_url(args.url, dict(os.environ))
+    response = _post(f"{url}/_emulator/reset")
     if response.status_code != 200:
         raise CommandError(f"reset refused: HTTP {response.status_code}")
-    print(f"reset: {response.json().get('elapsed_ms')} ms")
+    try:
+        elapsed = response.json().get("elapsed_ms")
+    except (ValueError, AttributeError):
+        raise CommandError(f"{url} answered, but not as a mock-servicenow instance") \
+            from None
+    print(f"reset: {elapsed} ms")
     return 0
 
 
 def scenario(args: argparse.Namespace) -> int:
     """``scenario list|show|apply``."""
     import json
-
-    import httpx
 
     from mock_servicenow.domain.platform import scenarios
 
@@ -351,11 +410,7 @@ def scenario(args: argparse.Namespace) -> int:
         print(f"outcome: {described['outcome']}")
         return 0
     base = instance_url(args.url, dict(os.environ))
-    try:
-        response = httpx.post(f"{base}/_emulator/scenarios/{args.name}", json={"fix": args.fix},
-                              timeout=30)
-    except httpx.HTTPError as exc:
-        raise CommandError(f"cannot reach {base}: {type(exc).__name__}") from None
+    response = _post(f"{base}/_emulator/scenarios/{args.name}", {"fix": args.fix})
     if response.status_code != 200:
         try:
             error = response.json()["error"]
@@ -368,7 +423,11 @@ def scenario(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``mock-servicenow`` and ``python -m mock_servicenow``."""
+    """Entry point of ``mock-servicenow`` and ``python -m mock_servicenow``.
+
+    Every failure is one line on stderr and a non-zero status, never a traceback: errors
+    the user can cause (1; 2 for usage), Ctrl-C (130), output closed early (``| head``:
+    141, silently)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -377,20 +436,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "reset":
             return reset(args)
         if args.command == "scenario":
-            return scenario(args)
+            code = scenario(args)
+            sys.stdout.flush()
+            return code
         if args.command == "tls":
             return tls_command(args)
     except ServiceNowError as exc:
         # Scenario files and names: the domain's error text is the one-line reason.
-        print(f"{PROG}: {exc.detail or exc.message}", file=sys.stderr)
-        return 1
+        return _fail(str(exc.detail or exc.message), 1)
     except UnknownRelease as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc), 2)
     except CommandError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 1
+        return _fail(str(exc), 1)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
     parser.error(f"unknown command {args.command}")
+
+
+def _fail(line: str, status: int) -> int:
+    print(f"{PROG}: {' '.join(line.split())}", file=sys.stderr)
+    return status
+
+
+def _silence_stdout() -> None:
+    """The reader of stdout went away: point it at /dev/null so the interpreter's last flush
+    cannot raise again (the usual SIGPIPE behaviour of command-line tools)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -203,4 +203,6 @@ def _save_names(lib: Any, kind: str, form: Any) -> None:
         if not value:
             raise InvalidInput("give the state value the new name is for (an integer such as "
                                "-5, 1 or 7)")
-        lib.set_state_name(kind, value, name)
+        # The page's "add a state" row: a value of a customized state model, named on
+        # purpose (the CLI's `states set` refuses values the table is not known to have).
+        lib.set_state_name(kind, value, name, new=True)

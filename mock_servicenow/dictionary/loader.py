@@ -185,6 +185,12 @@ def _new_field(element: str, column: Mapping[str, Any], base: Field | None) -> F
     return Field(element, **values)
 
 
+def _acl(definition: Mapping[str, Any]) -> TableAcl:
+    """A table's ``acl``: role lists per operation, owner fields, ``privileged_rows``."""
+    roles = {key: tuple(value) for key, value in definition.items() if key != "privileged_rows"}
+    return TableAcl(**roles, privileged_rows=bool(definition.get("privileged_rows", False)))
+
+
 def _table(definition: Mapping[str, Any], fields: tuple[Field, ...]) -> Table:
     access = definition.get("access", {})
     number = definition.get("number") or {}
@@ -208,7 +214,7 @@ def _table(definition: Mapping[str, Any], fields: tuple[Field, ...]) -> Table:
         caller_access=str(access.get("caller_access", "")),
         indexes=tuple(tuple(index) for index in definition.get("indexes", ())),
         display=definition.get("display") or None,
-        acl=None if acl is None else TableAcl(**{key: tuple(value) for key, value in acl.items()}),
+        acl=None if acl is None else _acl(acl),
         source=definition.get("source", ""),
         partition=bool(definition.get("partition", False)),
     )

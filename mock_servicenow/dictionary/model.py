@@ -187,6 +187,9 @@ class TableAcl:
     write: tuple[str, ...] = ()
     delete: tuple[str, ...] = ()
     owner_fields: tuple[str, ...] = ()
+    #: Rows are users: one who holds ``admin`` or an elevated-privilege role is changed or
+    #: deleted by admins only (``domain.table.acl``).
+    privileged_rows: bool = False
 
 
 def system_fields() -> tuple[Field, ...]:

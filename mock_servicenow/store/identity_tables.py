@@ -161,3 +161,14 @@ def revoke_token_family(db: sqlite_utils.Database, sys_id: str, stamp: str) -> N
         "sys_mod_count = coalesce(sys_mod_count, 0) + 1 WHERE sys_id = ? OR parent = ?",
         [stamp, sys_id, sys_id],
     )
+
+
+def holds_privileged_role(db: sqlite_utils.Database, user_sys_id: str) -> bool:
+    """True when the user holds ``admin`` or a role flagged ``elevated_privilege`` (asked only
+    when someone who is not an admin changes a user)."""
+    found = db.execute(
+        "SELECT 1 FROM sys_user_has_role h JOIN sys_user_role r ON r.sys_id = h.role "
+        "WHERE h.user = ? AND coalesce(h.state, 'active') = 'active' "
+        "AND (r.name IN ('admin', 'security_admin') OR r.elevated_privilege = 1) LIMIT 1",
+        [user_sys_id]).fetchone()
+    return found is not None

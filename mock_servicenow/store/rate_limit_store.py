@@ -32,3 +32,12 @@ def increment(db: sqlite_utils.Database, rule: str, user: str, window: int) -> i
         [rule, user, window],
     ).fetchone()
     return int(row[0])
+
+
+def set_count(db: sqlite_utils.Database, rule: str, user: str, window: int, count: int) -> None:
+    """Record that ``user`` has made ``count`` requests under ``rule`` in ``window``."""
+    db.execute(
+        "INSERT INTO _rate_limit_counter (rule, user, window_start, count) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(rule, user, window_start) DO UPDATE SET count = excluded.count",
+        [rule, user, window, count],
+    )

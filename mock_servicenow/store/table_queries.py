@@ -44,7 +44,7 @@ def _from(dictionary: Dictionary, table: str, joins: Sequence[str], alias: str) 
 def _page_sql(dictionary: Dictionary, table: str, select: str, *, where: str,
               joins: Sequence[str], order_by: Sequence[str], alias: str) -> tuple[str, list[str]]:
     """``SELECT <select> ... LIMIT ? OFFSET ?`` of a page, and the parameters of its class
-    filter (bound after those of ``select`` and before ``where``'s)."""
+    filter (bound after those of ``select`` and of the joins, before ``where``'s)."""
     class_where, class_params = _qualified_class_filter(dictionary, table, alias)
     order = f" ORDER BY {', '.join(order_by)}" if order_by else ""
     sql = (f"SELECT {select} {_from(dictionary, table, joins, alias)} "
@@ -54,25 +54,26 @@ def _page_sql(dictionary: Dictionary, table: str, select: str, *, where: str,
 
 def select_page(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *,
                 where: str, params: Sequence[Any], joins: Sequence[str] = (),
-                order_by: Sequence[str] = (), limit: int, offset: int,
-                alias: str = "t") -> list[dict[str, Any]]:
+                join_params: Sequence[Any] = (), order_by: Sequence[str] = (), limit: int,
+                offset: int, alias: str = "t") -> list[dict[str, Any]]:
     """One page of ``table``'s rows matching ``where`` (SQL over alias ``t``), LIMIT/OFFSET."""
     sql, class_params = _page_sql(dictionary, table, f"{alias}.*", where=where, joins=joins,
                                   order_by=order_by, alias=alias)
-    cursor = db.execute(sql, [*class_params, *params, limit, offset])
+    cursor = db.execute(sql, [*join_params, *class_params, *params, limit, offset])
     return fetch_dicts(cursor)
 
 
 def select_page_columns(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *,
                         where: str, params: Sequence[Any], joins: Sequence[str] = (),
-                        order_by: Sequence[str] = (), limit: int, offset: int,
+                        join_params: Sequence[Any] = (), order_by: Sequence[str] = (),
+                        limit: int, offset: int,
                         alias: str = "t") -> dict[str, Sequence[Any]]:
     """The page :func:`select_page` returns, column by column: ``{column: values in row
     order}``, without a dict per row. The statement is :func:`select_page`'s: a narrower
     SELECT list may be answered from a covering index, in another row order."""
     sql, class_params = _page_sql(dictionary, table, f"{alias}.*", where=where, joins=joins,
                                   order_by=order_by, alias=alias)
-    cursor = db.execute(sql, [*class_params, *params, limit, offset])
+    cursor = db.execute(sql, [*join_params, *class_params, *params, limit, offset])
     found = cursor.fetchall()
     names = [d[0] for d in cursor.description]
     if not found:
@@ -115,7 +116,8 @@ def _wire_expression(column: str, kind: str, column_type: str | None = None) -> 
 
 def select_page_json(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *,
                      wire: Sequence[tuple[str, str, str]], where: str, params: Sequence[Any],
-                     joins: Sequence[str] = (), order_by: Sequence[str] = (), limit: int,
+                     joins: Sequence[str] = (), join_params: Sequence[Any] = (),
+                     order_by: Sequence[str] = (), limit: int,
                      offset: int, alias: str = "t") -> list[str]:
     """The page :func:`select_page` returns, each row already a compact JSON object.
 
@@ -128,7 +130,7 @@ def select_page_json(db: sqlite_utils.Database, dictionary: Dictionary, table: s
     select, prefixes = _json_select(dictionary, table, tuple(wire), alias)
     sql, class_params = _page_sql(dictionary, table, select, where=where, joins=joins,
                                   order_by=order_by, alias=alias)
-    cursor = db.execute(sql, [*prefixes, *class_params, *params, limit, offset])
+    cursor = db.execute(sql, [*prefixes, *join_params, *class_params, *params, limit, offset])
     found = cursor.fetchall()
     if found and len(found[0]) == 1:
         return [row[0] for row in found]
@@ -189,7 +191,7 @@ def _json_select(dictionary: Dictionary, table: str, wire: tuple[tuple[str, str,
 
 def count_matching(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *,
                    where: str, params: Sequence[Any], joins: Sequence[str] = (),
-                   alias: str = "t") -> int:
+                   join_params: Sequence[Any] = (), alias: str = "t") -> int:
     """``count(*)`` of the rows ``select_page`` would page through.
 
     Remembered per connection while the data is unchanged (``db.cached_scalar``): every page
@@ -198,7 +200,7 @@ def count_matching(db: sqlite_utils.Database, dictionary: Dictionary, table: str
     class_where, class_params = _qualified_class_filter(dictionary, table, alias)
     sql = (f"SELECT count(*) {_from(dictionary, table, joins, alias)} "
            f"WHERE ({class_where}) AND ({where})")
-    return int(cached_scalar(db, sql, [*class_params, *params]))
+    return int(cached_scalar(db, sql, [*join_params, *class_params, *params]))
 
 
 def columns_by_ids(db: sqlite_utils.Database, dictionary: Dictionary, table: str,
@@ -287,8 +289,9 @@ def int_property(db: sqlite_utils.Database, name: str, default: int) -> int:
 
 def aggregate_rows(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *,
                    where: str, params: Sequence[Any], joins: Sequence[str] = (),
-                   group_by: Sequence[str], aggregates: Sequence[tuple[str, str]],
-                   count: bool, alias: str = "t") -> list[tuple[Any, ...]]:
+                   join_params: Sequence[Any] = (), group_by: Sequence[str],
+                   aggregates: Sequence[tuple[str, str]], count: bool,
+                   alias: str = "t") -> list[tuple[Any, ...]]:
     """One ``SELECT <group cols>, count(*), AGG(col)... GROUP BY`` over the matching rows.
 
     ``aggregates`` are ``(function, column)`` with function in AVG/MIN/MAX/SUM. Each result
@@ -302,7 +305,8 @@ def aggregate_rows(db: sqlite_utils.Database, dictionary: Dictionary, table: str
            f"WHERE ({class_where}) AND ({where})")
     if group_sql:
         sql += f" GROUP BY {', '.join(group_sql)} ORDER BY {', '.join(group_sql)}"
-    return [tuple(row) for row in db.execute(sql, [*class_params, *params]).fetchall()]
+    cursor = db.execute(sql, [*join_params, *class_params, *params])
+    return [tuple(row) for row in cursor.fetchall()]
 
 
 def insert_journal(db: sqlite_utils.Database, values: dict[str, Any]) -> None:

@@ -13,9 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, request
+from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import PathConverter
 
-from mock_servicenow.domain.platform.clock import ControllableClock, parse_glide
+from mock_servicenow.domain.platform.clock import (
+    ClockOutOfRange,
+    ControllableClock,
+    parse_glide,
+)
 from mock_servicenow.errors import InvalidRequest, NotAuthorized, RecordNotFound
+from mock_servicenow.web.bodies import parse_json
 from mock_servicenow.web.context import (
     current_instance,
     emulator,
@@ -27,6 +34,20 @@ from mock_servicenow.web.responses import json_response
 bp = Blueprint("control_plane", __name__, url_prefix="/_emulator")
 
 
+class AnyText(PathConverter):
+    """A path parameter taking any text, slashes and newlines included, so that every
+    value reaches the view and gets the documented answer (werkzeug's ``path`` stops at a
+    newline, and no route then matches: an undocumented 400)."""
+
+    regex = r"[\s\S]+"
+    part_isolating = False  # werkzeug infers True from a regex without "/"
+
+
+@bp.record_once
+def _register_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters.setdefault("any_text", AnyText)
+
+
 @bp.before_request
 def loopback_only() -> None:
     """Refuse callers that are not on the loopback interface (unless configured off)."""
@@ -35,10 +56,13 @@ def loopback_only() -> None:
 
 
 def json_body() -> dict[str, Any]:
-    """The request's JSON object (empty when there is no body); 400 when it is not JSON."""
-    if not request.get_data():
+    """The request's JSON object (empty when there is no body): 400 ``Exception while reading
+    request`` when the body cannot be read (``web.bodies``), 400 ``Invalid request body``
+    when it is JSON but not an object."""
+    raw = request.get_data()
+    if not raw:
         return {}
-    body = request.get_json(silent=True)
+    body = parse_json(raw)
     if not isinstance(body, dict):
         raise InvalidRequest("The body must be a JSON object", message="Invalid request body")
     return body
@@ -104,7 +128,12 @@ def clock() -> Response:
         raise InvalidRequest("action must be one of freeze, advance, unfreeze, reset",
                              message="Invalid clock action")
     try:
-        at = parse_glide(str(body["at"])) if action == "freeze" and body.get("at") else None
+        given = body.get("at") if action == "freeze" else None
+        if given is not None and not isinstance(given, str):
+            raise TypeError("at must be a date-time string")
+        at = parse_glide(given) if given is not None else None  # "" is not a date-time
+        if action == "advance" and isinstance(body["seconds"], bool):
+            raise TypeError("seconds must be a number")
         seconds = float(body["seconds"]) if action == "advance" else 0.0
         if not math.isfinite(seconds) or abs(seconds) > 100 * 365 * 86400:
             raise ValueError("seconds out of range")
@@ -123,7 +152,11 @@ def clock() -> Response:
             current.reset()
 
     # One write transaction: concurrent advances from several workers all count.
-    return json_response(instance.update_clock(db, change).describe())
+    try:
+        updated = instance.update_clock(db, change)
+    except ClockOutOfRange as exc:
+        raise InvalidRequest(str(exc), message="Invalid clock action") from None
+    return json_response(updated.describe())
 
 
 #: The OpenAPI documents, kept at the project root (``contracts/``) as the shared truth.
@@ -141,10 +174,13 @@ def contracts() -> Response:
     ]})
 
 
-@bp.get("/contracts/<name>")
+@bp.get("/contracts/<any_text:name>")
 def contract(name: str) -> Response:
-    """One contract document, as YAML."""
+    """One contract document, as YAML; any other name (slashes included: the route takes a
+    path, so ``a%2Fb`` is the documented 404 rather than a routing 400) is a 404."""
     path = CONTRACTS_DIR / name
-    if not _CONTRACT_NAME.match(name) or not path.is_file():
-        raise RecordNotFound(f"no contract named {name!r}", message="No such contract")
+    if not _CONTRACT_NAME.fullmatch(name) or not path.is_file():
+        # The name is not echoed: it is the caller's text (path tricks, control characters).
+        raise RecordNotFound("No contract has this name; GET /_emulator/contracts lists them",
+                             message="No such contract")
     return Response(path.read_bytes(), content_type="application/yaml")

@@ -19,6 +19,7 @@ from mock_servicenow.errors import (
     ServiceNowError,
 )
 from mock_servicenow.web.pages import message
+from mock_servicenow.web.record_pages import own_page_methods
 from mock_servicenow.web.responses import error_payload, json_response
 
 log = logging.getLogger("mock_servicenow")
@@ -71,13 +72,18 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
         status = error.code or 500
+        # A page with a route of its own is not also /<name>.do's: its methods only.
+        allowed = ", ".join(own_page_methods(request.path)
+                            or sorted(getattr(error, "valid_methods", None) or []))
         if not wants_json():
-            return _html_error(status, error.name)
+            page = _html_error(status, error.name)
+            if status == 405 and allowed:
+                page.headers["Allow"] = allowed  # RFC 9110 §15.5.6
+            return page
         if status == 404:
             return render_error(RequestedURINotFound())
         if status == 405:
             # RFC 9110 §15.5.6: a 405 lists the allowed methods.
-            allowed = ", ".join(sorted(getattr(error, "valid_methods", None) or []))
             return render_error(MethodNotAllowed(headers={"Allow": allowed} if allowed else None))
         return render_error(ServiceNowError(message=error.name or "Error", detail=None)
                             if status >= 500 else _generic(status, error))

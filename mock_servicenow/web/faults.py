@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, render_template, request
 
 from mock_servicenow.domain.platform import faults
 from mock_servicenow.web import control_plane
@@ -62,17 +62,22 @@ def connection_dropped() -> type[Exception]:
     return ConnectionDropped
 
 
-def _apply_faults() -> None:
+def _apply_faults() -> Response | None:
     # The request's connection, not a full Context: no clock read unless a rule needs it.
     plan = faults.plan_for(get_db(), request.method, request.path, lambda: get_ctx().now())
     if plan.is_empty:
-        return
+        return None
     if plan.sleep_seconds:
         time.sleep(plan.sleep_seconds)
     if plan.error is not None:
         raise plan.error
+    if plan.page is not None:
+        # The whole instance answers this page, whatever was asked (hibernating, upgrading).
+        return Response(render_template(plan.page.template), status=plan.page.status,
+                        content_type="text/html;charset=UTF-8")
     if plan.drop_after_commit:
         request.environ[DROP_KEY] = True
+    return None
 
 
 StartResponse = Callable[..., Any]

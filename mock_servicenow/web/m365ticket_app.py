@@ -14,7 +14,6 @@ Views parse, call one domain function, render.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, Response, g, redirect, request, url_for
@@ -31,13 +30,13 @@ from mock_servicenow.apps.x_mioms_m365ticket.constants import (
 from mock_servicenow.domain.platform.context import Context, Principal
 from mock_servicenow.errors import (
     InvalidRequest,
-    MalformedJSON,
     NotAuthorized,
     RequestedURINotFound,
     ServiceNowError,
     UnsupportedMediaType,
 )
 from mock_servicenow.web.auth import authenticate
+from mock_servicenow.web.bodies import parse_json
 from mock_servicenow.web.context import emulator, get_ctx
 from mock_servicenow.web.pages import instance_page, message
 from mock_servicenow.web.responses import json_response
@@ -71,10 +70,7 @@ def _json_object() -> dict[str, Any]:
     mimetype = request.mimetype or "application/json"
     if mimetype != "application/json":
         raise UnsupportedMediaType()
-    try:
-        body = json.loads(raw.decode("utf-8")) if raw.strip() else None
-    except (UnicodeDecodeError, ValueError):
-        raise MalformedJSON() from None
+    body = parse_json(raw) if raw.strip() else None
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object", message="Bad Request")
     return body

@@ -16,6 +16,7 @@ form again with what the person typed and the platform's message at the top.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, current_app, g, redirect, request
@@ -148,9 +149,40 @@ def _form(user: Principal, table: str) -> BaseResponse:
     return instance_page("form.html", user, form=form, goto=_goto(table))
 
 
+#: The paths ``/<name>.do`` matches (werkzeug's default converter: no slash in ``name``).
+_GENERIC_PAGE = re.compile(r"/[^/]+\.do")
+_OWN_PAGES = "mock_servicenow.own_pages"
+
+
+def own_page_methods(path: str) -> list[str]:
+    """The methods of the page with a route of its own at ``path`` (``/logout.do``,
+    ``/oauth_token.do``...), ``[]`` when only ``/<name>.do`` serves it.
+
+    Such a page owns its path: ``/<name>.do`` answers none of the methods it does not take
+    (they are its 405, logged in or not), so a 405's ``Allow`` names the page's methods only
+    (RFC 9110 §15.5.6; OPTIONS is a 405 everywhere, servicenow-behaviour §1.1). The paths are
+    collected once per application, on first use.
+    """
+    if not _GENERIC_PAGE.fullmatch(path):
+        return []
+    owned: dict[str, list[str]] | None = current_app.extensions.get(_OWN_PAGES)
+    if owned is None:
+        collected: dict[str, set[str]] = {}
+        for rule in current_app.url_map.iter_rules():
+            if not rule.arguments and _GENERIC_PAGE.fullmatch(rule.rule):
+                collected.setdefault(rule.rule, set()).update(rule.methods or ())
+        owned = {page: sorted(methods) for page, methods in collected.items()}
+        current_app.extensions[_OWN_PAGES] = owned
+    return owned.get(path, [])
+
+
 @bp.route("/<name>.do", methods=["GET", "POST"])
 def record_page(name: str) -> BaseResponse:
-    """The form of table ``name``, or the list of table ``name`` minus ``_list``."""
+    """The form of table ``name``, or the list of table ``name`` minus ``_list``; for a path
+    another page owns (POST /logout.do, GET /oauth_token.do), that page's 405."""
+    owner = own_page_methods(request.path)
+    if owner:
+        raise MethodNotAllowed(valid_methods=owner)
     user = _person()
     if user is None:
         return browser.login_redirect()
@@ -161,11 +193,6 @@ def record_page(name: str) -> BaseResponse:
         if request.method == "POST":
             raise MethodNotAllowed(valid_methods=["GET", "HEAD"])
         return _list(user, name[:-5])
-    # Another page answers this path for other methods (GET /oauth_token.do): a 405.
-    methods = {m for rule in current_app.url_map.iter_rules() if rule.rule == request.path
-               for m in rule.methods or ()}
-    if methods:
-        raise MethodNotAllowed(valid_methods=sorted(methods))
     raise NotFound()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from mock_servicenow.errors import InvalidRequest
 from mock_servicenow.web.context import base_url, current_instance, get_db
 from mock_servicenow.web.control_plane import json_body, loopback_only
 from mock_servicenow.web.responses import json_response
@@ -31,7 +32,9 @@ def list_scenarios() -> Response:
 @bp.post("/<name>")
 def apply(name: str) -> Response:
     """Apply the scenario ``name`` (or its fix with ``{"fix": true}``)."""
-    fix = bool(json_body().get("fix", False))
+    fix = json_body().get("fix", False)
+    if not isinstance(fix, bool):
+        raise InvalidRequest("'fix' must be true or false", message="Invalid request body")
     instance = current_instance()
     db = get_db()
     scenario = instance.apply_scenario(db, name, fix=fix, base_url=base_url())

@@ -44,6 +44,13 @@ class CookieSessions(SecureCookieSessionInterface):
             return self.session_class()
         return super().open_session(app, request)
 
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """``Secure`` whenever the request came over https (``serve --tls``, gunicorn with a
+        certificate): a real instance's ``glide_session_store`` cookie is only ever sent over
+        https (servicenow-behaviour §1.3 captures). Plain-http loopback serving keeps a
+        cookie the browser will send back over http."""
+        return bool(super().get_cookie_secure(app)) or request.is_secure
+
 
 def page_user() -> Principal | None:
     """The logged-in user of this browser session, or ``None``."""
@@ -114,11 +121,31 @@ def has_session_user() -> bool:
     return bool(session.get(_USER_KEY))
 
 
+#: What a browser's URL parser drops before it reads a URL (WHATWG URL Standard, "basic URL
+#: parser": leading and trailing C0 controls and spaces are stripped, and ASCII tab and
+#: newline are removed wherever they are).
+_STRIPPED = "".join(map(chr, range(0x21)))
+_REMOVED = str.maketrans("", "", "\t\n\r")
+
+
 def safe_goto(target: str | None, default: str = "/navpage.do") -> str:
-    """A same-site path to go to after login/logout; anything else becomes ``default``."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """A path on this instance to go to after login/logout; anything else becomes
+    ``default``.
+
+    The value is judged as the browser will read the ``Location`` it ends up in: with tabs
+    and newlines removed and control characters trimmed, ``/\\t/evil.example/x`` is the
+    scheme-relative ``//evil.example/x``, another site. What is left must be a path
+    (``/`` then not ``/`` or ``\\``, which browsers treat like ``/``) with no control
+    character; that normalised path is what the redirect uses, so CR/LF can never reach a
+    header (an open redirect and a 500 otherwise, issue 15).
+    """
+    if not target:
         return default
-    return target
+    path = target.translate(_REMOVED).strip(_STRIPPED)
+    if (not path.startswith("/") or path[1:2] in ("/", "\\") or "\\" in path
+            or any(ord(char) < 0x20 or ord(char) == 0x7F for char in path)):
+        return default
+    return path
 
 
 def start_session(principal: Principal) -> None:

@@ -30,12 +30,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import HTTPException
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.domain.table import records
 from mock_servicenow.domain.tinyurl import tiny_urls
-from mock_servicenow.errors import RecordNotFound
+from mock_servicenow.errors import (
+    InvalidRequest,
+    MalformedJSON,
+    RecordNotFound,
+)
 from mock_servicenow.web import bodies
 from mock_servicenow.web.auth import authenticate
 from mock_servicenow.web.context import get_ctx
@@ -307,13 +312,47 @@ bp.add_url_rule("/api/now/<any(v1):version>/stats/<table>", "stats_versioned", s
 
 # -- Batch API ------------------------------------------------------------------------------
 
+#: The endpoints a batched request may reach: the Table and Aggregate APIs (§9.4).
+_BATCHABLE = frozenset(
+    f"{bp.name}.{kind}{suffix}" for kind in ("list", "create", "get", "update", "delete")
+    for suffix in ("", "_versioned")) | {f"{bp.name}.stats", f"{bp.name}.stats_versioned"}
+_SCALARS = (str, int, float, bool)
+
+
+class NotBatchable(ValueError):
+    """A batched URL that routes somewhere other than the Table or Aggregate API."""
+
+
+def _routed_endpoint(environ: dict[str, Any]) -> str | None:
+    """The endpoint the app would route ``environ`` to, or ``None`` when no route matches.
+
+    Asked of the app's own URL map on the request exactly as it will be dispatched, so an
+    encoded path (``/api/now/v1/%62atch``), dot segments or doubled slashes are judged after
+    the same decoding the router applies (issue 15)."""
+    adapter = current_app.url_map.bind_to_environ(environ)
+    try:
+        endpoint, _ = adapter.match(method=str(environ["REQUEST_METHOD"]))
+    except HTTPException:
+        return None
+    return str(endpoint)
+
+
 def _dispatch(method: str, url: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
-    """Run one batched request through the app in a fresh context (its own ``g`` and db)."""
+    """Run one batched request through the app in a fresh context (its own ``g`` and db).
+
+    :class:`NotBatchable` when it would reach anything but the Table or Aggregate API (a
+    nested batch, the control plane, pages)."""
     parts = urlsplit(url)
     builder = EnvironBuilder(path=parts.path, query_string=parts.query, method=method,
                              headers=list(headers.items()), data=body,
                              base_url=request.host_url)
     environ = builder.get_environ()
+    override = str(environ.get("HTTP_X_HTTP_METHOD_OVERRIDE", "")).strip().upper()
+    if override in _OVERRIDABLE:
+        environ["REQUEST_METHOD"] = override  # as MethodOverride will, before routing
+    endpoint = _routed_endpoint(environ)
+    if endpoint is not None and endpoint not in _BATCHABLE:
+        raise NotBatchable(endpoint)
     started = time.perf_counter()
     app_iter, status, response_headers = contextvars.Context().run(
         run_wsgi_app, current_app.wsgi_app, environ, True)
@@ -328,6 +367,17 @@ def _dispatch(method: str, url: str, headers: dict[str, str], body: bytes) -> di
     }
 
 
+def _echoed_id(value: Any) -> str | None:
+    """A batch or request id as echoed back: strings on the wire (PySNC's BatchAPI); anything
+    else as its JSON text, or ``""`` when it is nested too deep to write back."""
+    if isinstance(value, str) or value is None:
+        return value
+    try:
+        return json.dumps(value)
+    except (RecursionError, ValueError):
+        return ""
+
+
 @bp.post("/api/now/v1/batch")
 @bp.post("/api/now/batch")
 def batch_view() -> Response:
@@ -338,26 +388,34 @@ def batch_view() -> Response:
     ``unserviced_requests``.
     """
     authenticate()
-    payload = _body()
+    if not request.get_data(cache=True).strip():
+        raise MalformedJSON()  # a batch is its body: none is an unreadable request
+    # One object: unlike a Table API write (first record of an array, §1.1), an array is
+    # refused like broken JSON.
+    payload = bodies.json_object()
     serviced: list[dict[str, Any]] = []
     unserviced: list[Any] = []
-    items = payload.get("rest_requests")
-    for item in items if isinstance(items, list) else []:
+    items = payload.get("rest_requests", [])
+    if not isinstance(items, list):
+        raise InvalidRequest("rest_requests must be an array of requests",
+                             message="Exception while reading request")
+    for item in items or []:
         if not isinstance(item, dict):
             continue
-        # Ids are strings on the wire (PySNC's BatchAPI); anything else is echoed as JSON text.
-        raw_id = item.get("id")
-        request_id = raw_id if isinstance(raw_id, str) or raw_id is None else json.dumps(raw_id)
-        method = str(item.get("method", "GET")).upper()
+        request_id = _echoed_id(item.get("id"))
+        method = item.get("method", "GET")
+        method = method.upper() if isinstance(method, str) else ""
         url = item.get("url")
-        if (not isinstance(url, str) or not url.startswith("/api/now/")
-                or "/batch" in url.split("?", 1)[0] or method not in _OVERRIDABLE):
+        if not isinstance(url, str) or not url.startswith("/api/now/") \
+                or method not in _OVERRIDABLE:
             unserviced.append(request_id)
             continue
         given = item.get("headers")
-        headers = {str(h.get("name")): str(h.get("value"))
+        headers = {str(h["name"]): str(h.get("value", ""))
                    for h in (given if isinstance(given, list) else [])
-                   if isinstance(h, dict) and h.get("name")}
+                   if isinstance(h, dict) and h.get("name")
+                   and isinstance(h["name"], _SCALARS)
+                   and isinstance(h.get("value", ""), _SCALARS)}
         for name in ("Authorization", "Cookie", "X-UserToken"):
             if name in request.headers:
                 headers[name] = request.headers[name]
@@ -369,13 +427,12 @@ def batch_view() -> Response:
         try:
             result = _dispatch(method, url, headers, body)
         except (ValueError, TypeError, UnicodeError):
-            # Headers or URL that no HTTP request can carry (newlines, surrogates).
+            # Not a Table/Aggregate API call (NotBatchable: a nested batch, however its path
+            # is spelled), or headers or a URL no HTTP request can carry (newlines, surrogates).
             unserviced.append(request_id)
             continue
         serviced.append({"id": request_id, **result})
-    batch_id = payload.get("batch_request_id")
-    if not (isinstance(batch_id, str) or batch_id is None):
-        batch_id = json.dumps(batch_id)
+    batch_id = _echoed_id(payload.get("batch_request_id"))
     return json_response({"batch_request_id": batch_id,
                           "serviced_requests": serviced,
                           "unserviced_requests": unserviced})

@@ -25,6 +25,7 @@ from tests.scenarios.catalogue_helpers import (
     INTEGRATION_PASSWORD,
     INTEGRATION_USER,
     OAUTH_ENTITY_NAME,
+    demo_credentials,
 )
 
 pytestmark = pytest.mark.browser
@@ -87,19 +88,8 @@ def _connector(tmp_path: Path, page: Any, person: Any) -> Connector:
                      initiated_by="secadmin@contoso.com")
 
 
-def _credentials(app: Flask) -> tuple[str, str]:
-    instance = app.extensions["mock_servicenow"].instance
-    db = instance.connect()
-    try:
-        row = db.execute("SELECT client_id, client_secret FROM oauth_entity WHERE name = ?",
-                         [OAUTH_ENTITY_NAME]).fetchone()
-    finally:
-        db.close()
-    return str(row[0]), str(row[1])
-
-
 def _connect_and_share(connector: Connector, app: Flask, base_url: str) -> dict[str, Any]:
-    client_id, secret = _credentials(app)
+    client_id, secret = demo_credentials(app)
     status = connector.connect_with_browser(base_url, client_id, secret)
     assert status.connected
     assert connector.authorize().provisioned

@@ -33,7 +33,6 @@ from flask import Flask
 from mock_servicenow.domain.platform import scenarios
 from tests.browser.test_scenario_pages import (
     _apply,
-    _credentials,
     _log_in,
     _not_you_then_allow,
 )
@@ -42,6 +41,7 @@ from tests.scenarios.catalogue_helpers import (
     INTEGRATION_PASSWORD,
     INTEGRATION_USER,
     OAUTH_ENTITY_NAME,
+    demo_credentials,
 )
 
 pytestmark = pytest.mark.browser
@@ -126,7 +126,7 @@ def _connect(page: Any, ui: Ui, app: Flask, shot: bool = False) -> None:
     page.goto(ui.url)
     _see(page, ui, "home-connect" if shot else "")
     page.click("#connect-button")
-    client_id, secret = _credentials(app)
+    client_id, secret = demo_credentials(app)
     page.fill("#instance", ui.instance)
     page.fill("#client_id", client_id)
     page.fill("#client_secret", secret)
@@ -159,7 +159,7 @@ def _share(page: Any, ui: Ui, action: str, kind: str, priority: str, shot: str =
 
 def test_the_whole_journey(snow_app: Flask, ui: Ui, shared_browser_page: Any) -> None:
     page = shared_browser_page
-    _, secret = _credentials(snow_app)
+    _, secret = demo_credentials(snow_app)
     # The "Do you use ServiceNow?" card, the connect form, the instance's login page.
     _connect(page, ui, snow_app, shot=True)
     page.wait_for_selector("#user_name")

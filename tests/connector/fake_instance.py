@@ -249,9 +249,15 @@ class FakeInstance:
                               headers={"X-Total-Count": str(len(rows))})
 
     def _insert(self, table: str, body: dict[str, Any]) -> httpx.Response:
+        # A caller-chosen sys_id is used; a taken one is the database's unique-key refusal
+        # (the emulator's and the platform's behaviour, issue 15).
+        sys_id = str(body.get("sys_id") or "")
+        if any(sys_id in rows for rows in self.tables.values()):
+            return _envelope(403, "Operation Failed",
+                             "Unique Key violation detected by database")
         self.counters[table] += 1
         prefix = "CHG" if table == "change_request" else "INC"
-        sys_id = hashlib.md5(f"{table}{self.counters[table]}".encode()).hexdigest()
+        sys_id = sys_id or hashlib.md5(f"{table}{self.counters[table]}".encode()).hexdigest()
         row = {str(k): str(v) for k, v in body.items()}
         row.update(sys_id=sys_id, number=f"{prefix}{self.counters[table]:07d}",
                    sys_created_on=self._stamp(), sys_updated_on=self._stamp(),

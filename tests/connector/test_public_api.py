@@ -7,7 +7,8 @@ import connector
 EXPECTED = {
     "ActionSet", "AuthenticationError", "BadRequest", "Card", "CardLine", "Connector",
     "ConnectorError", "ConnectorSettings", "DisconnectResult", "ImprovementAction",
-    "InvalidInput", "LoopbackReceiver", "NotAuthenticated", "NotConnected", "NotFound",
+    "InstanceUnavailable", "InvalidInput", "LoopbackReceiver", "NotAuthenticated", "NotConnected",
+    "NotFound",
     "NotProvisioned", "PendingAuthorization", "PermissionDenied", "RateLimited",
     "ReauthorizationRequired", "RedirectReceiver", "RetryPolicy", "ServiceNowAPIError",
     "ServiceNowClient", "StateName", "Status", "SyncResult", "Task", "TaskDraft", "Ticket",
@@ -27,7 +28,7 @@ def test_every_error_is_a_connector_error() -> None:
     errors = [getattr(connector, n) for n in connector.__all__
               if isinstance(getattr(connector, n), type)
               and issubclass(getattr(connector, n), Exception)]
-    assert len(errors) == 14
+    assert len(errors) == 15
     assert all(issubclass(e, connector.ConnectorError) for e in errors)
     assert issubclass(connector.ReauthorizationRequired, connector.AuthenticationError)
     assert issubclass(connector.RateLimited, connector.ServiceNowAPIError)

@@ -514,6 +514,24 @@ def test_relation_errors(snow_admin: httpx.Client) -> None:
     assert count(snow_admin, "cmdb_rel_ci", f"parent={LINUX_APP01}^type={RUNS_ON}") == 0
 
 
+def test_null_relation_lists_are_no_relations(snow_admin: httpx.Client) -> None:
+    """The body is read as a Java map, whose lookup answers null for a null as for a missing
+    key: ``"inbound_relations": null`` (and a null ``depends_on``) add nothing, as the
+    contract says (RequestRelations), while the relations beside them are written."""
+    before = count(snow_admin, "cmdb_rel_ci", f"parent={LINUX_APP01}^ORchild={LINUX_APP01}")
+    added = snow_admin.post(f"{LINUX}/{LINUX_APP01}/relation", json={
+        "source": "ServiceNow", "inbound_relations": None,
+        "outbound_relations": [{"type": RUNS_ON, "target": ORA01}]})
+    assert added.status_code == 201, added.text
+    assert count(snow_admin, "cmdb_rel_ci",
+                 f"parent={LINUX_APP01}^ORchild={LINUX_APP01}") == before + 1
+    created = snow_admin.post(LINUX, json={
+        "attributes": {"name": "null-relations-1"}, "source": "ServiceNow",
+        "outbound_relations": None, "depends_on": None})
+    assert created.status_code == 201, created.text
+    assert created.json()["result"]["outbound_relations"] == []
+
+
 def test_a_type_name_two_types_share_is_reported(snow_admin: httpx.Client) -> None:
     twin = snow_admin.post("/api/now/table/cmdb_rel_type",
                            json={"name": "Runs on::Runs", "parent_descriptor": "Runs on",

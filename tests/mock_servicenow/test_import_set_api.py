@@ -553,6 +553,10 @@ def test_unknown_or_non_staging_table_is_400(shared_admin: httpx.Client, table: 
 @pytest.mark.parametrize(("path", "content", "content_type", "status"), [
     (NOTIFICATION, b"{not json", "application/json", 400),
     (NOTIFICATION, b'"a string"', "application/json", 400),
+    # JSON null is not an empty body (it was taken as one: an empty row staged, 201)
+    (NOTIFICATION, b"null", "application/json", 400),
+    (NOTIFICATION, b"[null]", "application/json", 400),
+    (f"{NOTIFICATION}/insertMultiple", b"null", "application/json", 400),
     (NOTIFICATION, b"<uuid>x</uuid>", "application/xml", 415),
     (f"{NOTIFICATION}/insertMultiple", b"{not json", "application/json", 400),
     (f"{NOTIFICATION}/insertMultiple", b'{"rows": []}', "application/json", 400),

@@ -205,6 +205,33 @@ def test_unknown_pages_are_styled_404s_and_other_methods_405(admin: FlaskClient)
     assert token.status_code == 405 and token.json is not None
 
 
+#: Pages with a route of their own, and the methods each answers (HEAD with every GET).
+_OWN_PAGES = {"/logout.do": "GET, HEAD", "/login_with_sso.do": "GET, HEAD",
+              "/navpage.do": "GET, HEAD", "/nav_to.do": "GET, HEAD",
+              "/x_mioms_m365ticket_connection.do": "GET, HEAD", "/oauth_token.do": "POST"}
+
+
+@pytest.mark.parametrize("logged_in", [False, True])
+@pytest.mark.parametrize("path", sorted(_OWN_PAGES))
+def test_a_page_of_its_own_is_never_the_generic_list_or_form(
+        snow_app: Flask, admin: FlaskClient, path: str, logged_in: bool) -> None:
+    """``/<name>.do`` (a table's list or form) never answers a path another page owns: a
+    method that page does not take is its 405, whoever asks, and the 405's Allow names that
+    page's methods only (RFC 9110 §15.5.6), OPTIONS included (a 405 too, servicenow-behaviour
+    §1.1). Before, an anonymous POST /logout.do went to the login page and GET
+    /oauth_token.do (POST only, https://docs.servicenow.com/bundle/geneva-servicenow-platform/
+    page/administer/security/reference/r_OAuthTokens.html) to the login form, while Allow
+    listed POST for /logout.do and GET for /oauth_token.do."""
+    client = admin if logged_in else snow_app.test_client()
+    allowed = _OWN_PAGES[path]
+    other = "GET" if allowed == "POST" else "POST"
+    for method in (other, "OPTIONS", "PUT"):
+        response = client.open(path, method=method)
+        assert response.status_code == 405, (method, path, response.status_code)
+        assert response.headers["Allow"] == allowed, (method, path)
+    assert client.open("/incident.do", method="OPTIONS").headers["Allow"] == "GET, HEAD, POST"
+
+
 def test_every_table_has_a_list_and_a_form(snow_app: Flask, admin: FlaskClient) -> None:
     """Generic over the dictionary: no table is left out (new tables included)."""
     dictionary = snow_app.extensions["mock_servicenow"].instance.platform.dictionary

@@ -117,14 +117,18 @@ def test_group_by_reference_shows_display_values(snow_admin: httpx.Client) -> No
 
 
 def test_password_fields_are_not_aggregated(snow_admin: httpx.Client) -> None:
-    """§6: password hashes never leave through the Aggregate API either."""
+    """§6: password hashes never leave through the Aggregate API either: MIN/MAX of one are
+    dropped, grouping by one is refused like a condition on it (issue 15)."""
     response = snow_admin.get("/api/now/stats/sys_user", params={
-        "sysparm_count": "true", "sysparm_group_by": "user_password",
-        "sysparm_max_fields": "user_password"})
+        "sysparm_count": "true", "sysparm_max_fields": "user_password"})
     assert response.status_code == 200
     assert "pbkdf2" not in response.text
     assert response.json()["result"] == {"stats": {"count": str(
         snow_admin.get("/api/now/table/sys_user").headers["X-Total-Count"])}}
+    grouped = snow_admin.get("/api/now/stats/sys_user", params={
+        "sysparm_count": "true", "sysparm_group_by": "user_password"})
+    assert grouped.status_code == 403
+    assert grouped.json()["error"]["message"] == "Insufficient rights to query records"
 
 
 def test_batch_with_unusable_headers_is_unserviced_not_500(snow_admin: httpx.Client) -> None:

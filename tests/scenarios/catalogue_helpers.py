@@ -26,7 +26,9 @@ from flask import Flask
 from connector import Connector, ConnectorSettings
 from connector.cli import main as connector_main
 from mock_servicenow.apps import banner_lines
+from mock_servicenow.domain.identity import oauth_tokens
 from mock_servicenow.pytest_plugin import IN_PROCESS_BASE_URL
+from mock_servicenow.store import rows
 
 BASE = IN_PROCESS_BASE_URL
 INTEGRATION_USER, INTEGRATION_PASSWORD = "m365_integration", "integration"
@@ -239,17 +241,9 @@ class QA:
         return dict(line.split(": ", 1) for line in lines if ": " in line)
 
     def credentials(self) -> tuple[str, str]:
-        """The app's OAuth client id and secret, as ``serve`` printed them at start (read from
-        the Application Registry entry: the banner no longer shows them on a refused app)."""
-        instance = self.app.extensions["mock_servicenow"].instance
-        db = instance.connect()
-        try:
-            row = db.execute("SELECT client_id, client_secret FROM oauth_entity WHERE name = ?",
-                             [OAUTH_ENTITY_NAME]).fetchone()
-        finally:
-            db.close()
-        assert row is not None, f"no {OAUTH_ENTITY_NAME} in the Application Registry"
-        return str(row[0]), str(row[1])
+        """The app's OAuth client id and secret, as ``serve`` printed them at start (the banner
+        no longer shows them on a refused app)."""
+        return demo_credentials(self.app)
 
     def now(self) -> dt.datetime:
         """The instance clock."""
@@ -328,3 +322,20 @@ class QA:
         browser.go("/login.do")
         browser.log_in("admin", "admin")
         return browser
+
+
+def demo_credentials(app: Flask) -> tuple[str, str]:
+    """The checklist's OAuth client id and secret, as ``serve``'s banner prints them: the
+    Application Registry keeps only a hash of the secret, the platform re-derives the one it
+    generated (``oauth_tokens.generated_client_secret``)."""
+    instance = app.extensions["mock_servicenow"].instance
+    db = instance.connect()
+    try:
+        ctx = instance.context(db)
+        found = rows.find_by(db, ctx.dictionary, "oauth_entity", name=OAUTH_ENTITY_NAME)
+        assert found, f"no {OAUTH_ENTITY_NAME} in the Application Registry"
+        secret = oauth_tokens.generated_client_secret(ctx, found[0])
+    finally:
+        db.close()
+    assert secret is not None
+    return str(found[0]["client_id"]), secret

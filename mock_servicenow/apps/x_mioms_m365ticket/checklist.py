@@ -29,6 +29,7 @@ from mock_servicenow.apps.x_mioms_m365ticket.constants import (
     SCOPE,
     SCOPE_SYS_ID,
 )
+from mock_servicenow.domain.identity import oauth_tokens
 from mock_servicenow.domain.identity.passwords import hash_password
 from mock_servicenow.domain.platform.clock import ControllableClock
 from mock_servicenow.domain.platform.context import Context
@@ -204,16 +205,19 @@ def _oauth_entity(scoped: ScopedContext, _password: str) -> tuple[bool, str]:
                           f"(client_id {found[0]['client_id']})")
     ids = scoped.ctx.platform.ids
     client_id = ids.client_id()
+    sys_id = ids.sys_id()
+    # The platform generates the secret (servicenow-behaviour §4.3) and keeps only its hash;
+    # serve's banner re-derives it (oauth_tokens.generated_client_secret).
+    secret = oauth_tokens.derived_client_secret(scoped.ctx, sys_id)
     created = scoped.insert("oauth_entity", {
         "name": OAUTH_ENTITY_NAME, "type": "client", "client_id": client_id,
-        # A password2 field, stored so the OAuth server can compare it; the Table API and the
-        # pages never show it (servicenow-behaviour §4.3).
-        "client_secret": ids.client_secret(), "redirect_url": REDIRECT_URL, "active": "true",
+        "client_secret": oauth_tokens.stored_client_secret(scoped.ctx, secret),
+        "redirect_url": REDIRECT_URL, "active": "true",
         "access_token_lifespan": str(scoped.ctx.platform.access_token_lifespan),
         "refresh_token_lifespan": str(scoped.ctx.platform.refresh_token_lifespan),
         "comments": "Created by the Microsoft 365 Ticketing Connector installation checklist",
         "sys_scope": SCOPE_SYS_ID,
-    })
+    }, sys_id=sys_id)
     if created is None:
         return Outcome.failed(scoped.last_error_message)
     return Outcome.ok(f"Created OAuth application registry entry '{OAUTH_ENTITY_NAME}' "

@@ -26,6 +26,7 @@ from mock_servicenow.apps.x_mioms_m365ticket.constants import (
     SCOPE_SYS_ID,
 )
 from mock_servicenow.dictionary.records import stable_sys_id
+from mock_servicenow.domain.identity import oauth_tokens
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.domain.platform.seed import Installer, storage_row
 from mock_servicenow.domain.scopes import access_policy
@@ -161,10 +162,14 @@ def banner_lines(ctx: Context) -> list[str]:
     found = rows.find_by(ctx.db, ctx.dictionary, "oauth_entity", name=OAUTH_ENTITY_NAME)
     if found:
         entity = found[0]
+        # Only a hash is stored; the secret the platform generated is re-derived. One an
+        # admin set since cannot be shown (oauth_tokens module docstring).
+        secret = oauth_tokens.generated_client_secret(ctx, entity)
         lines += [
             f"oauth client: {OAUTH_ENTITY_NAME}",
             f"client_id: {entity['client_id']}",
-            f"client_secret: {entity['client_secret']}",
+            f"client_secret: {secret}" if secret is not None else
+            "client_secret: (changed since the checklist created it: use the one you set)",
             f"redirect urls: {entity['redirect_url']}",
         ]
     if rows.find_by(ctx.db, ctx.dictionary, "sys_user", user_name=INTEGRATION_USER):

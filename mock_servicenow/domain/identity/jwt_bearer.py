@@ -118,7 +118,7 @@ def _unverified(assertion: str) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         compact = jws.extract_compact(assertion.encode("ascii"))
         claims = json.loads(compact.payload)
-    except (JoseError, ValueError, UnicodeEncodeError):
+    except (JoseError, ValueError, UnicodeEncodeError, RecursionError):
         raise JwtRefused("the assertion is not a signed JWT") from None
     if not isinstance(claims, dict):
         raise JwtRefused("the assertion's payload is not a JSON object")

@@ -6,6 +6,13 @@ empty, so admins reading the table through the Table API see the rows without se
 A token's value is an HMAC of its row's sys_id under an instance key (kept in
 ``_emulator_state``): the instance can re-derive a *current* token to answer a repeated
 password grant with the same access token, as the platform does (§4.1), without storing it.
+
+Client secrets (``oauth_entity.client_secret``) are never stored in clear either: the column
+holds a PBKDF2 hash, whatever wrote it (Table API, checklist, scenario, :func:`create_client`),
+so no read, query, ordering or aggregate reaches the value (issue 15). A secret the platform
+generates (left blank on insert, §4.3) is, like a token, an HMAC of the entity's sys_id under
+the instance key: ``serve`` re-derives it to print the demo client's secret at every start
+(:func:`generated_client_secret`), and prints nothing once an admin set another one.
 """
 
 from __future__ import annotations
@@ -130,10 +137,11 @@ def create_client(ctx: Context, name: str, *, redirect_url: str = "",
     ``client_id`` is 32 hex and the secret generated when blank, as on the platform (§4.3).
     """
     client_id = ctx.platform.ids.client_id()
-    secret = client_secret or ctx.platform.ids.client_secret()
+    sys_id = ctx.platform.ids.sys_id()
+    secret = client_secret or derived_client_secret(ctx, sys_id)
     values: dict[str, Any] = {
-        "name": name, "client_id": client_id, "client_secret": secret,
-        "redirect_url": redirect_url, "type": "client", "active": "true",
+        "name": name, "client_id": client_id, "redirect_url": redirect_url, "type": "client",
+        "active": "true",
     }
     if user_sys_id:
         values["user"] = user_sys_id
@@ -143,9 +151,10 @@ def create_client(ctx: Context, name: str, *, redirect_url: str = "",
         values["refresh_token_lifespan"] = str(refresh_token_lifespan)
     row = storage_row(ctx.dictionary, "oauth_entity", values, stamp=ctx.now_glide(),
                       user_name=ctx.user.user_name)
-    row["sys_id"] = ctx.platform.ids.sys_id()
+    row["sys_id"] = sys_id
+    row["client_secret"] = stored_client_secret(ctx, secret)
     rows.insert(ctx.db, ctx.dictionary, "oauth_entity", row)
-    return str(row["sys_id"]), client_id, secret
+    return sys_id, client_id, secret
 
 
 def client_credentials_allowed(ctx: Context, client: Client) -> bool:
@@ -163,6 +172,26 @@ def _token_key(ctx: Context) -> bytes:
         key = ctx.platform.ids.token()
         rows.set_state(ctx.db, _KEY_STATE, key)
     return key.encode("ascii")
+
+
+def stored_client_secret(ctx: Context, secret: str) -> str:
+    """What ``oauth_entity.client_secret`` holds for ``secret``: its PBKDF2 hash."""
+    return hash_password(secret, iterations=ctx.platform.password_hash_iterations)
+
+
+def derived_client_secret(ctx: Context, entity_sys_id: str) -> str:
+    """The secret the platform generates for the entity ``entity_sys_id`` (32 URL-safe
+    characters, re-derivable from the instance key, never stored)."""
+    message = f"oauth_entity.client_secret:{entity_sys_id}".encode()
+    digest = hmac.new(_token_key(ctx), message, "sha512").digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")[:32]
+
+
+def generated_client_secret(ctx: Context, row: dict[str, Any]) -> str | None:
+    """The entity's client secret when it is still the one the platform generated, else
+    ``None`` (an admin set their own: it cannot be shown, only its hash is kept)."""
+    secret = derived_client_secret(ctx, str(row["sys_id"]))
+    return secret if ctx.platform.verifier.verify(row.get("client_secret"), secret) else None
 
 
 def _token_value(ctx: Context, sys_id: str) -> str:

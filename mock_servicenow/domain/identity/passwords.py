@@ -13,8 +13,31 @@ import hmac
 import os
 import threading
 from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mock_servicenow.dictionary import Dictionary
 
 _PREFIX = "pbkdf2_sha256"
+
+
+#: ``password2`` fields stored hashed (one-way) rather than kept for the platform to read back:
+#: a client secret is only ever compared (issue 15). Other ``password2`` fields (a JWT
+#: verifier's shared key, a certificate's key) must be read back to be used, and stay.
+HASHED_PASSWORD2 = frozenset({("oauth_entity", "client_secret")})
+
+
+def stored_hashed(dictionary: Dictionary, table: str, field: str) -> bool:
+    """True when ``table.field`` is written as a PBKDF2 hash: every ``password`` field
+    (write-only, servicenow-behaviour §6) and the ``password2`` fields of
+    :data:`HASHED_PASSWORD2` (on their table or a table extending it)."""
+    fld = dictionary.field(table, field)
+    if fld is None:
+        return False
+    if fld.type == "password":
+        return True
+    return fld.type == "password2" and any(
+        (name, field) in HASHED_PASSWORD2 for name in dictionary.ancestry(table))
 
 
 def hash_password(password: str, *, iterations: int, salt: bytes | None = None) -> str:

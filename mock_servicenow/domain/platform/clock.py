@@ -17,6 +17,17 @@ from typing import Any, Protocol
 #: ServiceNow's raw date-time format, always UTC (servicenow-behaviour §1.4).
 GLIDE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
+#: The instants the instance clock may show. Not the platform's limits: the emulator's own,
+#: so that every date it derives from "now" (token expiry 100 days on, rate-limit windows,
+#: ``X-RateLimit-Reset`` in unix seconds, four-digit ``glide.war`` years) stays a valid,
+#: four-digit, non-negative-epoch date-time. A clock request leaving this range is a 400.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+class ClockOutOfRange(ValueError):
+    """A freeze or advance that would take the clock outside ``EARLIEST``..``LATEST``."""
+
 
 class Clock(Protocol):
     """Anything that tells the instance's current time (UTC, aware)."""
@@ -47,6 +58,12 @@ def parse_glide(text: str) -> datetime:
     return datetime.strptime(text, GLIDE_FORMAT).replace(tzinfo=UTC)
 
 
+def _check_range(moment: datetime) -> None:
+    if not EARLIEST <= moment <= LATEST:
+        raise ClockOutOfRange(f"the instance clock stays between {format_glide(EARLIEST)} and "
+                              f"{format_glide(LATEST)}")
+
+
 @dataclass
 class ControllableClock:
     """System time shifted by ``offset``, or a fixed ``frozen_at`` instant.
@@ -65,8 +82,10 @@ class ControllableClock:
         return self.source() + self.offset
 
     def freeze(self, at: datetime | None = None) -> None:
-        """Stop time at ``at`` (default: now)."""
-        self.frozen_at = (at or self.now()).replace(microsecond=0)
+        """Stop time at ``at`` (default: now); :class:`ClockOutOfRange` outside the range."""
+        moment = (at or self.now()).replace(microsecond=0)
+        _check_range(moment)
+        self.frozen_at = moment
 
     def unfreeze(self) -> None:
         """Let time run again from the frozen instant (keeps it continuous)."""
@@ -75,11 +94,18 @@ class ControllableClock:
             self.frozen_at = None
 
     def advance(self, seconds: float) -> None:
-        """Move time forward (negative values move it back)."""
+        """Move time forward (negative values move it back); :class:`ClockOutOfRange` when
+        that leaves the range (nothing changes then)."""
+        try:
+            step = timedelta(seconds=seconds)
+            moment = self.now() + step
+        except (OverflowError, ValueError):
+            raise ClockOutOfRange(f"advancing by {seconds} s leaves the clock's range") from None
+        _check_range(moment)
         if self.frozen_at is not None:
-            self.frozen_at += timedelta(seconds=seconds)
+            self.frozen_at += step
         else:
-            self.offset += timedelta(seconds=seconds)
+            self.offset += step
 
     def reset(self) -> None:
         """Back to plain system time."""

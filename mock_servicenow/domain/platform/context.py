@@ -86,6 +86,8 @@ class Context:
     user: Principal = field(default_factory=lambda: SYSTEM)
     base_url: str = "http://127.0.0.1:8080"
     api_version: str | None = None
+    #: Per use case: the user's read scope per table (``domain.table.acl.read_scope``).
+    acl_cache: dict[object, object] = field(default_factory=dict, repr=False)
     #: Generated secrets shown once, in the answer to the write that created them (an API
     #: key's token), by ``(table, sys_id)``: business rules put them here, the record's first
     #: rendering takes them out (``domain/table/records.create_record``).

@@ -9,7 +9,10 @@ A rule matches by HTTP method and path and does one of four things (issue 8 item
   ``X-RateLimit-Limit``, ``X-RateLimit-Reset`` and ``X-RateLimit-Rule``
   (servicenow-behaviour §1.5, "Rate limited", DOC);
 * ``drop_after_commit``: run the request fully (its writes are committed), then break the
-  connection instead of answering (what a client sees when a node dies after COMMIT).
+  connection instead of answering (what a client sees when a node dies after COMMIT);
+* ``page``: answer every request of the instance (not the control plane, not the identity
+  provider stand-in) with one of the platform's whole-instance pages instead of running it
+  (:data:`PAGES`: a hibernating developer instance, an instance being upgraded).
 
 Matching: ``method`` is an HTTP method or ``*`` (any); ``path`` is a glob over the request
 path without query string (``fnmatch`` rules, case-sensitive: ``*`` matches any characters
@@ -47,8 +50,11 @@ from mock_servicenow.errors import (
 )
 from mock_servicenow.store import faults as store
 
-ACTIONS = ("status", "latency", "rate_limit", "drop_after_commit")
+ACTIONS = ("status", "latency", "rate_limit", "drop_after_commit", "page")
 METHODS = ("*", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+#: SQLite's largest rowid: rule ids are rowids.
+_MAX_ROWID = 2**63 - 1
 
 #: The longest latency a rule may ask for (a typo should not hang a CI job for hours).
 MAX_LATENCY_SECONDS = 300.0
@@ -65,6 +71,33 @@ SERVER_ERRORS: dict[int, tuple[str, str | None]] = {
     503: ("Service Unavailable", "The instance is temporarily unavailable; try again later"),
     504: ("Gateway Timeout", "The instance did not answer the load balancer in time"),
 }
+
+
+@dataclass(frozen=True)
+class InstancePage:
+    """A page the whole instance answers with, whatever was asked (``page`` rules)."""
+
+    status: int
+    template: str
+    source: str
+
+
+#: Whole-instance pages. ``hibernating``: a sleeping developer instance answers every request,
+#: REST and OAuth included, with HTTP 200 and an HTML page titled ``Instance Hibernating page``
+#: (servicenow-behaviour §1.1; clients detect exactly that: status 200, ``<html>``, that title,
+#: e.g. demisto's ServiceNow v2 integration). ``upgrading``: while an upgrade restarts the
+#: instance's node, connections are reset and requests fail until it is back
+#: (KB0678054 q7, https://support.servicenow.com/kb?id=kb_article_view&sysparm_article=KB0678054);
+#: the emulator answers 503 with an HTML page, the status a load balancer gives for a node
+#: that is down (inferred: the page's text is not captured).
+PAGES: dict[str, InstancePage] = {
+    "hibernating": InstancePage(200, "instance_hibernating.html", "servicenow-behaviour §1.1"),
+    "upgrading": InstancePage(503, "instance_upgrading.html", "KB0678054"),
+}
+#: Paths a ``page`` rule leaves alone: the emulator's control plane and the identity
+#: provider stand-in are not the instance, and the page's own style sheet and script (the
+#: emulator's ``/styles/`` and ``/scripts/`` assets) must load for the page to show.
+PAGE_EXEMPT_PREFIXES = ("/_emulator/", "/_idp/", "/styles/", "/scripts/")
 
 
 class FaultRuleNotFound(ServiceNowError):
@@ -95,6 +128,8 @@ class FaultRule:
     limit: int | None = None
     message: str | None = None
     detail: str | None = None
+    page: str | None = None
+    retry_after_header: bool | None = None
     remaining: int | None = None
     created_at: str = ""
 
@@ -102,13 +137,16 @@ class FaultRule:
         """True when this rule applies to a ``method`` request for ``path``."""
         if self.method not in ("*", method.upper()):
             return False
+        if self.action == "page" and path.startswith(PAGE_EXEMPT_PREFIXES):
+            return False
         return fnmatch.fnmatchcase(path, self.path)
 
     def to_json(self) -> dict[str, Any]:
         """What ``GET /_emulator/faults`` shows (absent options left out)."""
         shown: dict[str, Any] = {"id": self.id, "method": self.method, "path": self.path,
                                  "action": self.action}
-        for name in ("status", "seconds", "retry_after", "limit", "message", "detail"):
+        for name in ("status", "seconds", "retry_after", "limit", "message", "detail", "page",
+                     "retry_after_header"):
             value = getattr(self, name)
             if value is not None:
                 shown[name] = value
@@ -124,6 +162,7 @@ class FaultPlan:
     sleep_seconds: float = 0.0
     error: ServiceNowError | None = None
     drop_after_commit: bool = False
+    page: InstancePage | None = None
     applied: list[int] = field(default_factory=list)
 
     @property
@@ -161,7 +200,7 @@ def _seconds(seconds: Any) -> float:
 def parse_rule(body: dict[str, Any]) -> dict[str, Any]:
     """Validate a ``POST /_emulator/faults`` body into the fields of a rule (400 otherwise)."""
     known = {"method", "path", "action", "status", "seconds", "retry_after", "limit", "times",
-             "message", "detail"}
+             "message", "detail", "page", "retry_after_header"}
     unknown = sorted(set(body) - known)
     if unknown:
         raise InvalidFaultRule(f"unknown field(s): {', '.join(unknown)}")
@@ -187,6 +226,12 @@ def parse_rule(body: dict[str, Any]) -> dict[str, Any]:
     _text(body, "detail")
     if "seconds" in body and body["seconds"] is not None:
         _seconds(body["seconds"])
+    page = body.get("page")
+    if page is not None and (not isinstance(page, str) or page not in PAGES):
+        raise InvalidFaultRule(f"'page' must be one of {', '.join(PAGES)}")
+    header = body.get("retry_after_header")
+    if header is not None and not isinstance(header, bool):
+        raise InvalidFaultRule("'retry_after_header' must be true or false")
     if action == "status":
         status = _int(body, "status", low=400, high=599)
         if status is None:
@@ -199,6 +244,11 @@ def parse_rule(body: dict[str, Any]) -> dict[str, Any]:
     elif action == "rate_limit":
         rule["retry_after"] = _int(body, "retry_after", low=0, high=86_400)
         rule["limit"] = _int(body, "limit", low=1, high=10_000_000)
+        rule["retry_after_header"] = header
+    elif action == "page":
+        if page is None:
+            raise InvalidFaultRule(f"'page' ({', '.join(PAGES)}) is required for action 'page'")
+        rule["page"] = page
     return rule
 
 
@@ -211,7 +261,8 @@ def _from_row(row: dict[str, Any]) -> FaultRule:
 def add_rule(ctx: Context, body: dict[str, Any]) -> FaultRule:
     """Validate and store a rule; returns it with its id."""
     rule = parse_rule(body)
-    spec = {k: rule[k] for k in ("status", "seconds", "retry_after", "limit", "message", "detail")
+    spec = {k: rule[k] for k in ("status", "seconds", "retry_after", "limit", "message", "detail",
+                                 "page", "retry_after_header")
             if rule.get(k) is not None}
     with ctx.db.atomic():
         rule_id = store.add_rule(ctx.db, method=rule["method"], path=rule["path"],
@@ -228,7 +279,10 @@ def list_rules(ctx: Context) -> list[FaultRule]:
 
 
 def remove_rule(ctx: Context, rule_id: int) -> None:
-    """Delete one rule (404 envelope when there is none)."""
+    """Delete one rule (404 envelope when there is none, also for an id no rule can have:
+    SQLite's rowids are 64-bit, so a larger one names nothing rather than overflowing)."""
+    if not 0 < rule_id <= _MAX_ROWID:
+        raise FaultRuleNotFound()
     with ctx.db.atomic():
         if not store.delete_rule(ctx.db, rule_id):
             raise FaultRuleNotFound()
@@ -253,11 +307,14 @@ def rate_limit_error(rule: FaultRule, now: datetime) -> RateLimited:
     reset_at = int(now.timestamp()) + retry_after
     # A stable sys_id-shaped value per rule, as a sys_rate_limit_rules row would have.
     rule_sys_id = IdGenerator(rule.id).sys_id()
-    return RateLimited(
-        f"Rate limit of {limit} requests per hour for Table API exceeded",
-        headers={"Retry-After": str(retry_after), "X-RateLimit-Limit": str(limit),
-                 "X-RateLimit-Reset": str(reset_at), "X-RateLimit-Rule": rule_sys_id},
-    )
+    headers = {"Retry-After": str(retry_after), "X-RateLimit-Limit": str(limit),
+               "X-RateLimit-Reset": str(reset_at), "X-RateLimit-Rule": rule_sys_id}
+    if rule.retry_after_header is False:
+        # A 429 without Retry-After (a proxy in front of the instance, or an instance that
+        # leaves it out): only the X-RateLimit-* headers say when the window ends.
+        del headers["Retry-After"]
+    return RateLimited(f"Rate limit of {limit} requests per hour for Table API exceeded",
+                       headers=headers)
 
 
 def status_error(rule: FaultRule) -> ServiceNowError:
@@ -311,13 +368,15 @@ def plan_for(db: sqlite_utils.Database, method: str, path: str,
                     plan.sleep_seconds += rule.seconds or 0.0
                     plan.applied.append(rule.id)
                 continue
-            if plan.error is not None or plan.drop_after_commit:
+            if plan.error is not None or plan.drop_after_commit or plan.page is not None:
                 continue
             if not store.consume(db, rule.id):
                 continue
             plan.applied.append(rule.id)
             if rule.action == "drop_after_commit":
                 plan.drop_after_commit = True
+            elif rule.action == "page":
+                plan.page = PAGES[rule.page or ""]
             elif rule.action == "rate_limit":
                 plan.error = rate_limit_error(rule, now())
             else:

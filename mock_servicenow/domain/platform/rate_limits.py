@@ -19,13 +19,25 @@ from mock_servicenow.store import rate_limit_store
 WINDOW_SECONDS = 3600
 
 
+def _window(ctx: Context) -> tuple[int, int]:
+    """``(now, start of its hourly window)`` in unix seconds, by the instance clock."""
+    now = int(ctx.now().timestamp())
+    return now, now - now % WINDOW_SECONDS
+
+
+def use_up(ctx: Context, rule_sys_id: str, user_sys_id: str, requests: int) -> None:
+    """Count ``requests`` already made by the user under the rule in the current window (a
+    scenario's "the integration has used its hour" state; the platform's Rate Limit Counts)."""
+    _, window = _window(ctx)
+    rate_limit_store.set_count(ctx.db, rule_sys_id, user_sys_id, window, requests)
+
+
 def enforce(ctx: Context, user: Principal, api_name: str) -> None:
     """Count this request against every rule that applies; raise the 429 when one is exceeded."""
     rules = rate_limit_store.active_rules(ctx.db, api_name)
     if not rules:
         return
-    now = int(ctx.now().timestamp())
-    window = now - now % WINDOW_SECONDS
+    now, window = _window(ctx)
     for rule in rules:
         kind = rule["type"] or "user"
         if kind == "user" and rule["user"] != user.sys_id:

@@ -16,6 +16,10 @@ Actions are data too. Built in:
 * ``release: {family: NAME}``: the instance reports release ``NAME`` in ``glide.war``
   (``family: running`` restores the release it was started with); release gates that read
   ``glide.war`` follow (servicenow-behaviour §8);
+* ``rate_limit_usage: {rule, user, requests}``: the user already made ``requests`` requests
+  under the rate limit rule named ``rule`` this hour;
+* ``fault: {...}``: a fault rule, as ``POST /_emulator/faults`` takes it (docs/faults.md);
+  ``fault: {clear: true}`` removes every fault rule;
 
 and applications register their own (``Action`` callables keyed by name). Values are wire
 values (strings as the Table API takes them); ``where`` matches by equality on wire values.
@@ -32,7 +36,8 @@ from typing import Any
 import yaml
 
 from mock_servicenow.dictionary.values import InvalidValue, to_storage
-from mock_servicenow.domain.identity.passwords import hash_password
+from mock_servicenow.domain.identity.passwords import hash_password, stored_hashed
+from mock_servicenow.domain.platform import faults, rate_limits
 from mock_servicenow.domain.platform.clock import ControllableClock, parse_glide
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.domain.platform.seed import storage_row
@@ -168,10 +173,10 @@ def _storage(ctx: Context, table: str, values: Mapping[str, Any]) -> dict[str, A
 
 
 def _hash_passwords(ctx: Context, table: str, values: dict[str, Any]) -> dict[str, Any]:
-    """Password fields are stored hashed, as a Table API write stores them (§6)."""
-    fields = ctx.dictionary.fields(table)
+    """Password fields (client secrets too) are stored hashed, as a Table API write stores
+    them (§6)."""
     for key, value in values.items():
-        if fields[key].type == "password" and value:
+        if value and stored_hashed(ctx.dictionary, table, key):
             values[key] = hash_password(str(value),
                                         iterations=ctx.platform.password_hash_iterations)
     return values
@@ -236,12 +241,15 @@ def _property(ctx: Context, args: Mapping[str, Any], clock: ControllableClock) -
 
 
 def _clock(ctx: Context, args: Mapping[str, Any], clock: ControllableClock) -> None:
-    if "advance" in args:
-        clock.advance(float(args["advance"]))
-    elif "freeze" in args:
-        clock.freeze(parse_glide(str(args["freeze"])) if args["freeze"] else None)
-    else:
-        raise ScenarioError("clock needs 'advance' or 'freeze'")
+    try:
+        if "advance" in args:
+            clock.advance(float(args["advance"]))
+        elif "freeze" in args:
+            clock.freeze(parse_glide(str(args["freeze"])) if args["freeze"] else None)
+        else:
+            raise ScenarioError("clock needs 'advance' or 'freeze'")
+    except (ValueError, TypeError, OverflowError) as exc:  # ClockOutOfRange too
+        raise ScenarioError(f"clock: {exc}") from None
 
 
 def _release(ctx: Context, args: Mapping[str, Any], clock: ControllableClock) -> None:
@@ -257,6 +265,39 @@ def _release(ctx: Context, args: Mapping[str, Any], clock: ControllableClock) ->
     _property(ctx, {"name": "glide.war", "value": release.glide_war}, clock)
 
 
+def _rate_limit_usage(ctx: Context, args: Mapping[str, Any], clock: ControllableClock) -> None:
+    """``rate_limit_usage: {rule: <name>, user: <user_name>, requests: N}``: the user has
+    already made N requests under the rule this hour (its Rate Limit Counts), by the
+    instance clock as it is once the scenario's clock actions ran."""
+    rule, user, requests = args.get("rule"), args.get("user"), args.get("requests")
+    if not isinstance(rule, str) or not isinstance(user, str) or not isinstance(requests, int):
+        raise ScenarioError("rate_limit_usage needs 'rule' (a name), 'user' (a user name) "
+                            "and 'requests' (an integer)")
+    found_rule = rows.find_by(ctx.db, ctx.dictionary, "sys_rate_limit_rules", name=rule)
+    found_user = rows.find_by(ctx.db, ctx.dictionary, "sys_user", user_name=user)
+    if not found_rule or not found_user:
+        raise ScenarioError(f"rate_limit_usage: no rule {rule!r} or no user {user!r}")
+    at = ctx.clock
+    ctx.clock = clock  # the clock this scenario may just have moved
+    try:
+        rate_limits.use_up(ctx, str(found_rule[0]["sys_id"]), str(found_user[0]["sys_id"]),
+                           requests)
+    finally:
+        ctx.clock = at
+
+
+def _fault(ctx: Context, args: Mapping[str, Any], _clock: ControllableClock) -> None:
+    """``fault: {...}``: add a fault rule (the body of ``POST /_emulator/faults``,
+    docs/faults.md); ``fault: {clear: true}`` removes every rule."""
+    if args.get("clear") is True and len(args) == 1:
+        faults.clear_rules(ctx)
+        return
+    try:
+        faults.add_rule(ctx, dict(args))
+    except faults.InvalidFaultRule as exc:
+        raise ScenarioError(f"fault: {exc.detail}") from None
+
+
 BUILTIN_ACTIONS: Mapping[str, Action] = {
     "update": _update,
     "insert": _insert,
@@ -264,6 +305,8 @@ BUILTIN_ACTIONS: Mapping[str, Action] = {
     "property": _property,
     "clock": _clock,
     "release": _release,
+    "rate_limit_usage": _rate_limit_usage,
+    "fault": _fault,
 }
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from mock_servicenow.dictionary import Dictionary
 from mock_servicenow.dictionary.records import VERSIONED_TABLES
 from mock_servicenow.dictionary.values import script_default
-from mock_servicenow.domain.identity import api_keys, client_certs
+from mock_servicenow.domain.identity import api_keys, client_certs, oauth_tokens
 from mock_servicenow.domain.platform import schema
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.errors import OperationFailed
@@ -196,13 +196,15 @@ CERTIFICATE_TABLES = frozenset({"sys_certificate", "sys_user_certificate"})
 def _oauth_entity_rules(ctx: Context, table: str, row: dict[str, Any]) -> None:
     """Application Registry defaults on insert: ``client_id`` is a generated 32-hex value
     (read-only: a value sent by the caller is ignored), ``client_secret`` is generated when
-    left blank (servicenow-behaviour §4.3). An OAuth JWT API endpoint keeps a client id sent
-    on insert (setup scripts written against real instances set their own) and a public one
-    needs no secret (create-jwt-endpoint)."""
+    left blank (servicenow-behaviour §4.3), and stored hashed like any secret
+    (``oauth_tokens``). An OAuth JWT API endpoint keeps a client id sent on insert (setup
+    scripts written against real instances set their own) and a public one needs no secret
+    (create-jwt-endpoint)."""
     if table != "oauth_jwt" or not row.get("client_id"):
         row["client_id"] = ctx.platform.ids.client_id()
     if not row.get("client_secret") and not (table == "oauth_jwt" and row.get("public_client")):
-        row["client_secret"] = ctx.platform.ids.client_secret()
+        row["client_secret"] = oauth_tokens.stored_client_secret(
+            ctx, oauth_tokens.derived_client_secret(ctx, str(row["sys_id"])))
 
 
 def _apply_rules(ctx: Context, table: str, row: dict[str, Any],

@@ -18,6 +18,12 @@ servicenow-behaviour §1.4 and §10 items 1 and 8:
 Display values of references are resolved with one query per referenced table per page,
 never one per row. Listings in display modes are written as JSON text by :func:`encode_page`
 (the bytes ``json.dumps`` gives for :func:`render_records`'s dictionaries).
+
+Every dot-walk step (``caller_id.department.name``) and every reference's display value
+reads the referenced table under that table's read ACL (:mod:`.acl`): a record the caller
+may not read gives empty values (``""``), as a field that fails its read ACL "isn't shown"
+(https://www.servicenow.com/docs/r/platform-security/access-control/exploring-access-control-list.html).
+The referencing field's own value (the sys_id) belongs to the readable record and stays.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import functools
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring as _string
@@ -38,6 +44,7 @@ from mock_servicenow.dictionary import Dictionary, Field
 from mock_servicenow.dictionary.values import to_wire
 from mock_servicenow.domain.platform.clock import GLIDE_FORMAT
 from mock_servicenow.domain.platform.context import Context
+from mock_servicenow.domain.table import acl
 from mock_servicenow.store import table_queries
 
 #: The time zone of a fresh PDI, used when the user has none (the ``time_zone`` choice label).
@@ -160,9 +167,23 @@ def _columns(ctx: Context, table: str, page: Mapping[str, Sequence[Any]], count:
     return columns
 
 
+def _readable_columns(ctx: Context, table: str, keys: Iterable[str], columns: Sequence[str],
+                      key: str = "sys_id") -> Mapping[str, Mapping[str, Any]]:
+    """``{key value: {column: value}}`` of the rows of ``table`` the caller may read (one
+    query for the page; nothing at all when no row of the table is readable)."""
+    scope = acl.read_scope(ctx, table)
+    if scope.nothing:
+        return {}
+    wanted = list(columns) if scope.everything else [*columns, *scope.owner_fields]
+    found = table_queries.columns_by_ids(ctx.db, ctx.dictionary, table, keys,
+                                         list(dict.fromkeys(wanted)), key=key)
+    return acl.readable_rows(ctx, table, found)
+
+
 def _walk(ctx: Context, table: str, page: Mapping[str, Sequence[Any]],
           path: str) -> tuple[Field, Sequence[Any]] | None:
-    """Follow ``caller_id.department.name`` with one query per level (§1.2, §2 dot-walking)."""
+    """Follow ``caller_id.department.name`` with one query per level (§1.2, §2 dot-walking);
+    each level sees only the rows the caller may read (module docstring)."""
     parts = path.split(".")
     fld = ctx.dictionary.field(table, parts[0])
     if fld is None or not fld.is_stored:
@@ -175,9 +196,8 @@ def _walk(ctx: Context, table: str, page: Mapping[str, Sequence[Any]],
         following = ctx.dictionary.field(target, part)
         if following is None or not following.is_stored:
             return None
-        found = table_queries.columns_by_ids(ctx.db, ctx.dictionary, target,
-                                             [str(v) for v in values if v], [part],
-                                             key=fld.reference_key)
+        found = _readable_columns(ctx, target, [str(v) for v in values if v], [part],
+                                  key=fld.reference_key)
         values = [found.get(str(v), {}).get(part) if v else None for v in values]
         fld = following
     return fld, values
@@ -198,8 +218,7 @@ def _reference_displays(ctx: Context, columns: Sequence[_Column]) -> dict[str, d
         if display is None or not ids:
             continue
         display_field = ctx.dictionary.fields(target)[display]
-        found = table_queries.columns_by_ids(ctx.db, ctx.dictionary, target, ids, [display],
-                                             key=key)
+        found = _readable_columns(ctx, target, ids, [display], key=key)
         shown.update({value: to_wire(display_field, row.get(display))
                       for value, row in found.items()})
     return displays

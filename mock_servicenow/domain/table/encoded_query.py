@@ -107,7 +107,8 @@ class Compiled:
     """SQL for a query over the root physical table of ``table`` (aliased ``t`` by default).
 
     ``where`` is ``"1"`` when nothing filters; ``params`` are positional (``?``) in order;
-    ``joins`` are ``LEFT JOIN`` clauses for dot-walks, to place after ``FROM <root> AS t``;
+    ``joins`` are ``LEFT JOIN`` clauses for dot-walks, to place after ``FROM <root> AS t``,
+    and ``join_params`` their parameters (bound before anything of the ``WHERE``);
     ``order_by`` are ``ORDER BY`` terms; ``invalid_fields`` names what was ignored.
     """
 
@@ -116,6 +117,12 @@ class Compiled:
     joins: list[str]
     order_by: list[str]
     invalid_fields: tuple[str, ...] = ()
+    join_params: list[object] = field(default_factory=list)
+
+
+#: ``(referenced table, join alias) -> (SQL condition on that alias, parameters)`` for the
+#: rows a dot-walk may see (the caller's read ACL), or ``None`` when it sees every row.
+RowFilter = Callable[[str, str], tuple[str, list[object]] | None]
 
 
 # -------------------------------------------------------------------------------- operators
@@ -267,8 +274,9 @@ def _format_term(term: Term) -> str:
 
 @dataclass(frozen=True)
 class _Path:
-    # quoted (reference column, referenced root, the root's key column) per step
-    hops: tuple[tuple[str, str, str], ...]
+    # (quoted reference column, quoted referenced root, quoted root key column, referenced
+    # table) per step
+    hops: tuple[tuple[str, str, str, str], ...]
     target: Field
     column: str  # quoted name of the target column
 
@@ -287,7 +295,7 @@ _NO_MATCH = _NoMatch()
 @lru_cache(maxsize=4096)
 def _resolve(dictionary: Dictionary, table: str, path: str) -> _Path | None:
     # Cached per (dictionary, table, path): compile cost does not grow with the schema size.
-    hops: list[tuple[str, str, str]] = []
+    hops: list[tuple[str, str, str, str]] = []
     current = table
     names = path.split(".")
     for position, name in enumerate(names):
@@ -300,7 +308,7 @@ def _resolve(dictionary: Dictionary, table: str, path: str) -> _Path | None:
         if fld.type != "reference" or target is None or target not in dictionary:
             return None
         hops.append((quote_identifier(fld.name), quote_identifier(dictionary.read_source(target)),
-                     quote_identifier(fld.reference_key)))
+                     quote_identifier(fld.reference_key), target))
         current = target
     return None
 
@@ -312,7 +320,9 @@ class _Compiler:
     now: datetime
     user_sys_id: str | None
     alias: str
+    row_filter: RowFilter | None = None
     joins: list[str] = field(default_factory=list)
+    join_params: list[object] = field(default_factory=list)
     join_aliases: dict[str, str] = field(default_factory=dict)
     invalid: dict[str, None] = field(default_factory=dict)
 
@@ -323,14 +333,20 @@ class _Compiler:
         alias = self.alias
         if resolved.hops:
             names = path.split(".")
-            for position, (column, root, key) in enumerate(resolved.hops):
+            for position, (column, root, key, referenced) in enumerate(resolved.hops):
                 prefix = ".".join(names[: position + 1])
                 joined = self.join_aliases.get(prefix)
                 if joined is None:
                     joined = f"j{len(self.join_aliases) + 1}"
                     self.join_aliases[prefix] = joined
-                    self.joins.append(
-                        f"LEFT JOIN {root} AS {joined} ON {joined}.{key} = {alias}.{column}")
+                    on = f"{joined}.{key} = {alias}.{column}"
+                    # A row the caller may not read joins as absent: its fields are empty
+                    # to conditions and ordering alike (no blind-query oracle).
+                    visible = self.row_filter(referenced, joined) if self.row_filter else None
+                    if visible is not None:
+                        on += f" AND {visible[0]}"
+                        self.join_params.extend(visible[1])
+                    self.joins.append(f"LEFT JOIN {root} AS {joined} ON {on}")
                 alias = joined
         return f"{alias}.{resolved.column}", resolved.target
 
@@ -386,17 +402,19 @@ def _format_moment(fld: Field, moment: datetime) -> str:
 
 
 def compile_query(query: Query, *, dictionary: Dictionary, table: str, now: datetime,
-                  user_sys_id: str | None = None, alias: str = "t") -> Compiled:
+                  user_sys_id: str | None = None, alias: str = "t",
+                  row_filter: RowFilter | None = None) -> Compiled:
     """SQL for ``query`` on ``table`` (which must exist in ``dictionary``).
 
     The SQL names only dictionary columns (quoted) of the root physical table under ``alias``
     and of dot-walked tables under ``j1``, ``j2``...; every value is a bound parameter.
-    ``now`` (UTC) and ``user_sys_id`` evaluate the ``javascript:`` helpers.
+    ``now`` (UTC) and ``user_sys_id`` evaluate the ``javascript:`` helpers. ``row_filter``
+    restricts each dot-walk's join to the rows the caller may read.
     """
     if _ALIAS.fullmatch(alias) is None:
         raise ValueError(f"not an SQL alias: {alias!r}")
     dictionary.table(table)  # KeyError for an unknown table: the caller checks tables first
-    compiler = _Compiler(dictionary, table, now, user_sys_id, alias)
+    compiler = _Compiler(dictionary, table, now, user_sys_id, alias, row_filter)
     params: list[object] = []
     group_sql: list[str] = []
     for group in query.groups:
@@ -425,6 +443,7 @@ def compile_query(query: Query, *, dictionary: Dictionary, table: str, now: date
         joins=compiler.joins,
         order_by=order_sql,
         invalid_fields=tuple(compiler.invalid),
+        join_params=[_bindable(p) for p in compiler.join_params],
     )
 
 

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from mock_servicenow.dictionary import Dictionary, Field
 from mock_servicenow.dictionary.values import InvalidValue, script_default, to_storage, to_wire
-from mock_servicenow.domain.identity.passwords import hash_password
+from mock_servicenow.domain.identity.passwords import hash_password, stored_hashed
 from mock_servicenow.domain.platform.clock import GLIDE_FORMAT, format_glide
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.domain.table import acl, business_rules
@@ -130,6 +130,13 @@ class _Filter:
     params: list[Any] = field(default_factory=list)
     joins: list[str] = field(default_factory=list)
     order_by: list[str] = field(default_factory=list)
+    join_params: list[Any] = field(default_factory=list)
+
+    def sql(self) -> dict[str, Any]:
+        """The ``where``, ``params``, ``joins`` and ``join_params`` arguments of the
+        ``store.table_queries`` functions."""
+        return {"where": self.where, "params": self.params, "joins": self.joins,
+                "join_params": self.join_params}
 
 
 # -- access ---------------------------------------------------------------------------------
@@ -184,26 +191,35 @@ def _record_json(ctx: Context, table: str, plan: Sequence[tuple[str, str, str]],
 
 def list_records(ctx: Context, table: str, query: ListQuery | None = None,
                  options: ReadOptions = RAW, *, web_service: bool = False,
-                 encoded: bool = False) -> Page:
+                 encoded: bool = False, ui_list: bool = False) -> Page:
     """A page of matching records, filtered in SQL with LIMIT/OFFSET.
 
     Rows the user may not read are dropped *after* the limit, and the total still counts them
     (servicenow-behaviour §1.2 ``sysparm_limit``, §10 item 10). With ``encoded`` the records
     come as JSON texts (:attr:`Page.encoded`) instead of dictionaries.
+
+    A table the user can read no row of answers no rows and a count of 0 (issue 15: the
+    count would be a blind query oracle), except for the UI's list (``ui_list``), which
+    pages, removes each page's unreadable rows and says how many, as the platform's lists do
+    (https://hi.service-now.com/kb_view.do?sysparm_article=KB0718678).
     """
     check_table(ctx, table, web_service=web_service)
     query = query or ListQuery()
-    compiled = _compile(ctx, table, query.query, query.filters)
     # SQLite binds 64-bit integers: a larger sysparm_limit/offset means "no bound" (not a 500).
     limit = min(max(query.limit, 0), _SQL_INT_MAX)
     offset = min(max(query.offset, 0), _SQL_INT_MAX)
+    if not ui_list and not acl.can_read_any(ctx, table):
+        # No row of the table is readable: no rows and a count of 0, the query never runs
+        # (a count of hidden matches would be a blind query oracle; acl module docstring).
+        return Page(records=[], total=None if query.no_count else 0, limit=limit,
+                    offset=offset, encoded=[] if encoded else None)
+    compiled = _compile(ctx, table, query.query, query.filters)
     if encoded and acl.can_read_table(ctx, table):
         texts = _encoded_page(ctx, table, options, compiled, limit, offset)
         if texts is not None:
             return Page(records=[], total=_count(ctx, table, query, compiled), limit=limit,
                         offset=offset, encoded=texts)
-    found = table_queries.select_page(ctx.db, ctx.dictionary, table, where=compiled.where,
-                                      params=compiled.params, joins=compiled.joins,
+    found = table_queries.select_page(ctx.db, ctx.dictionary, table, **compiled.sql(),
                                       order_by=compiled.order_by, limit=limit, offset=offset,
                                       alias=_ALIAS)
     total = _count(ctx, table, query, compiled)
@@ -224,17 +240,15 @@ def _encoded_page(ctx: Context, table: str, options: ReadOptions, compiled: _Fil
     json.dumps were most of a listing's time (issue 9)."""
     if options.display_value != "false":
         columns = table_queries.select_page_columns(
-            ctx.db, ctx.dictionary, table, where=compiled.where, params=compiled.params,
-            joins=compiled.joins, order_by=compiled.order_by, limit=limit, offset=offset,
-            alias=_ALIAS)
+            ctx.db, ctx.dictionary, table, **compiled.sql(), order_by=compiled.order_by,
+            limit=limit, offset=offset, alias=_ALIAS)
         return encode_page(ctx, table, columns, options)
     plan = raw_wire_plan(ctx, table, options)
     if plan is None:
         return None
     return table_queries.select_page_json(
-        ctx.db, ctx.dictionary, table, wire=plan, where=compiled.where, params=compiled.params,
-        joins=compiled.joins, order_by=compiled.order_by, limit=limit, offset=offset,
-        alias=_ALIAS)
+        ctx.db, ctx.dictionary, table, wire=plan, **compiled.sql(), order_by=compiled.order_by,
+        limit=limit, offset=offset, alias=_ALIAS)
 
 
 def _count(ctx: Context, table: str, query: ListQuery, compiled: _Filter) -> int | None:
@@ -242,8 +256,7 @@ def _count(ctx: Context, table: str, query: ListQuery, compiled: _Filter) -> int
     ``sysparm_no_count``."""
     if query.no_count:
         return None
-    return table_queries.count_matching(ctx.db, ctx.dictionary, table, where=compiled.where,
-                                        params=compiled.params, joins=compiled.joins,
+    return table_queries.count_matching(ctx.db, ctx.dictionary, table, **compiled.sql(),
                                         alias=_ALIAS)
 
 
@@ -260,24 +273,32 @@ def _compile(ctx: Context, table: str, text: str,
     parsed = parse("^".join(terms))
     _require_readable_query_fields(ctx, table, parsed)
     compiled = compile_query(parsed, dictionary=ctx.dictionary, table=table,
-                             now=ctx.now(), user_sys_id=ctx.user.sys_id, alias=_ALIAS)
+                             now=ctx.now(), user_sys_id=ctx.user.sys_id, alias=_ALIAS,
+                             row_filter=lambda target, alias: acl.readable_filter(
+                                 ctx, target, alias))
     if compiled.invalid_fields and _invalid_query_returns_no_rows(ctx):
         return _Filter(where="0")
     return _Filter(where=compiled.where, params=list(compiled.params),
-                   joins=list(compiled.joins), order_by=list(compiled.order_by))
+                   joins=list(compiled.joins), order_by=list(compiled.order_by),
+                   join_params=list(compiled.join_params))
+
+
+#: The refusal of a query naming a field nobody may read (servicenow-behaviour §1.2, §1.5).
+UNREADABLE_QUERY_FIELDS = "Field(s) present in the query do not have permission to be read"
 
 
 def _require_readable_query_fields(ctx: Context, table: str, query: Query) -> None:
     """403 ``Insufficient rights to query records`` / ``Field(s) present in the query do not
-    have permission to be read`` (servicenow-behaviour §1.2, §1.5) for conditions on fields
-    nobody may read: password fields are write-only (§6), so filtering on them would leak
-    their hashes one character at a time."""
-    for group in query.groups:
-        for clause in group.clauses:
-            for term in clause.terms:
-                if isinstance(term, Condition) and _is_password_path(ctx, table, term.field):
-                    raise InsufficientRights(
-                        "Field(s) present in the query do not have permission to be read")
+    have permission to be read`` (servicenow-behaviour §1.2, §1.5) for conditions on, and
+    orderings by, fields nobody may read: password fields are write-only (§6), so filtering
+    or sorting on them would leak their hashes one character at a time (a ``query_range``
+    ACL "restricts sorting by column" like range conditions,
+    https://www.servicenow.com/docs/r/xanadu/platform-security/access-control/query-acl-rule.html)."""
+    fields = [term.field for group in query.groups for clause in group.clauses
+              for term in clause.terms if isinstance(term, Condition)]
+    fields += [order.field for order in query.order_by]
+    if any(_is_password_path(ctx, table, name) for name in fields):
+        raise InsufficientRights(UNREADABLE_QUERY_FIELDS)
 
 
 def _is_password_path(ctx: Context, table: str, path: str) -> bool:
@@ -315,7 +336,12 @@ def _from_display(ctx: Context, fld: Field, value: str) -> str:
             and not (fld.reference_key == "sys_id" and _SYS_ID.match(value))):
         display = ctx.dictionary.display_field(target)
         if display is not None and display != fld.reference_key:
-            found = rows.find_by(ctx.db, ctx.dictionary, target, **{display: value})
+            # Only a record the caller may read is found by its name (a dot-walk to the
+            # referenced table's display field, acl module docstring): otherwise the name
+            # stays unresolved, as for a record that does not exist.
+            found = [row for row in rows.find_by(ctx.db, ctx.dictionary, target,
+                                                 **{display: value})
+                     if acl.can_read_row(ctx, target, row)]
             if found:
                 return str(found[0][fld.reference_key])
     return value
@@ -348,8 +374,9 @@ def _storage_values(ctx: Context, table: str, body: Mapping[str, Any], *,
             stored = to_storage(fld, given)
         except InvalidValue:
             continue
-        if fld.type == "password" and stored:
-            # Write-only and stored hashed, never in clear (servicenow-behaviour §6).
+        if stored and stored_hashed(ctx.dictionary, table, name):
+            # Write-only and stored hashed, never in clear (servicenow-behaviour §6): no read,
+            # query, ordering or aggregate can reach the value (client secrets included).
             stored = hash_password(str(stored), iterations=ctx.platform.password_hash_iterations)
         values[name] = stored
     return values, journals
@@ -441,15 +468,20 @@ def _create(ctx: Context, table: str, body: Mapping[str, Any], *, input_display_
     row = dict(_stored_defaults(ctx.dictionary, table))
     row.update(values)
     with write_transaction(ctx.db):
+        # A caller may choose the new record's sys_id (32 hex). One already taken is refused
+        # by the database's primary key, as on the platform ("Duplicate entry ... for key
+        # 'PRIMARY'", KB0748828), never silently replaced: a client that repeats an insert
+        # under the same sys_id can rely on it to never make a second record (issue 15).
         requested = body.get("sys_id")
-        sys_id = (requested if isinstance(requested, str) and _SYS_ID.match(requested)
-                  and rows.get(ctx.db, ctx.dictionary, ctx.dictionary.root(table), requested)
-                  is None else ctx.platform.ids.sys_id())
-        row["sys_id"] = sys_id
+        chosen = isinstance(requested, str) and _SYS_ID.match(requested) is not None
+        row["sys_id"] = requested if chosen else ctx.platform.ids.sys_id()
         if ctx.dictionary.is_extended(table):
             row["sys_class_name"] = table
         business_rules.before_insert(ctx, table, row)
-        _insert_new(ctx, table, row)
+        if chosen:
+            _write(lambda: rows.insert(ctx.db, ctx.dictionary, table, row))
+        else:
+            _insert_new(ctx, table, row)
         sys_id = row["sys_id"]
         business_rules.after_write(ctx, table, row, "insert")
         _record_journals(ctx, table, sys_id, journals)
@@ -457,8 +489,9 @@ def _create(ctx: Context, table: str, body: Mapping[str, Any], *, input_display_
 
 
 def _insert_new(ctx: Context, table: str, row: dict[str, Any]) -> None:
-    """Insert a new record. A drawn sys_id that is already taken is drawn again: an instance
-    reopened with the same ``random_seed`` (tests) replays the ids it gave out before."""
+    """Insert a new record under a drawn sys_id. One that is already taken is drawn again: an
+    instance reopened with the same ``random_seed`` (tests) replays the ids it gave out
+    before. (A sys_id the caller chose is never replaced: see :func:`_create`.)"""
     for _ in range(16):
         try:
             rows.insert(ctx.db, ctx.dictionary, table, row)
@@ -554,10 +587,14 @@ def aggregate(ctx: Context, table: str, query: AggregateQuery, *,
     fields = ctx.dictionary.fields(table)
 
     def stored(names: Sequence[str]) -> list[str]:
-        # Password fields are never read back (§6), not even as group values or MIN/MAX.
+        # Password fields are never read back (§6), not even as MIN/MAX.
         return [n for n in dict.fromkeys(names) if n in fields and fields[n].is_stored
                 and fields[n].type not in PASSWORD_TYPES]
 
+    if any(name in fields and fields[name].type in PASSWORD_TYPES for name in query.group_by):
+        # Grouping by a password field shows how many rows share each hash: refused like a
+        # condition on it (servicenow-behaviour §1.2, §1.5).
+        raise InsufficientRights(UNREADABLE_QUERY_FIELDS)
     group_by = stored(query.group_by)
     aggregates = [(fn, name) for fn, names in (("AVG", query.avg_fields),
                                                ("MIN", query.min_fields),
@@ -565,8 +602,7 @@ def aggregate(ctx: Context, table: str, query: AggregateQuery, *,
                                                ("SUM", query.sum_fields))
                   for name in stored(names)]
     compiled = _compile(ctx, table, query.query, query.filters)
-    found = table_queries.aggregate_rows(ctx.db, ctx.dictionary, table, where=compiled.where,
-                                         params=compiled.params, joins=compiled.joins,
+    found = table_queries.aggregate_rows(ctx.db, ctx.dictionary, table, **compiled.sql(),
                                          group_by=group_by, aggregates=aggregates,
                                          count=query.count, alias=_ALIAS)
     results: list[dict[str, Any]] = []

@@ -394,7 +394,7 @@ def list_page(ctx: Context, table: str, request: ListRequest) -> ListPage:
     page = records.list_records(
         ctx, table,
         records.ListQuery(query=text, limit=request.rows, offset=request.first_row - 1),
-        records.ReadOptions(display_value="all", fields=("sys_id", *columns)))
+        records.ReadOptions(display_value="all", fields=("sys_id", *columns)), ui_list=True)
     total = page.total or 0
     expected = max(min(request.rows, total - (request.first_row - 1)), 0)
     order = query.order_by[0] if query.order_by else None

@@ -18,7 +18,6 @@ and servicenow-behaviour §7.4):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +27,7 @@ from mock_servicenow.domain.change import api
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.errors import MalformedJSON, UnsupportedMediaType
 from mock_servicenow.web.auth import authenticate
+from mock_servicenow.web.bodies import parse_json
 from mock_servicenow.web.context import get_ctx
 from mock_servicenow.web.responses import json_response
 
@@ -57,10 +57,7 @@ def _fields() -> dict[str, Any]:
         return pairs
     if request.mimetype and request.mimetype not in _JSON_TYPES:
         raise UnsupportedMediaType()
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise MalformedJSON() from None
+    body = parse_json(raw)
     if not isinstance(body, dict):
         raise MalformedJSON()
     pairs.update(body)

@@ -17,7 +17,6 @@ malformed JSON is the Table API's 400 (§3).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ from mock_servicenow.domain.import_sets import loading
 from mock_servicenow.domain.platform.context import Context, Principal
 from mock_servicenow.errors import MalformedJSON, UnsupportedMediaType
 from mock_servicenow.web.auth import authenticate
+from mock_servicenow.web.bodies import json_object, parse_json
 from mock_servicenow.web.context import current_instance, get_ctx
 from mock_servicenow.web.responses import json_response
 
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 
 bp = Blueprint("import_set_api", __name__)
 log = logging.getLogger("mock_servicenow")
-
-_JSON_TYPES = ("application/json", "text/json", "application/javascript")
 
 
 def _context(version: str | None) -> Context:
@@ -52,36 +50,20 @@ def _api_base(ctx: Context) -> str:
     return f"{ctx.base_url}/api/now{version}"
 
 
-def _json(types: tuple[str, ...]) -> Any:
-    """The request's JSON (``None`` for an empty body): 415 for other media, 400 when it
-    does not parse (servicenow-behaviour §1.1, §3)."""
-    if request.mimetype and request.mimetype not in types:
-        raise UnsupportedMediaType()
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        return None
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise MalformedJSON() from None
-
-
 def _row_body() -> dict[str, Any]:
-    """One row's name-value pairs; an array has its first element taken, as the Table API's
-    reader does (§1.1)."""
-    payload = _json(_JSON_TYPES)
-    if payload is None:
-        return {}
-    if isinstance(payload, list):
-        payload = payload[0] if payload else {}
-    if not isinstance(payload, dict):
-        raise MalformedJSON()
-    return payload
+    """One row's name-value pairs, read as the Table API reads a record (§1.1): an array has
+    its first element taken, an empty body is an empty row, any other JSON (``null``
+    included) is a 400 (§3)."""
+    return json_object(first_of_array=True)
 
 
 def _records_body() -> list[dict[str, Any]]:
-    """``{"records": [{...}, ...]}`` (insertMultiple takes application/json only)."""
-    payload = _json(("application/json",))
+    """``{"records": [{...}, ...]}`` (insertMultiple takes application/json only): 415 for
+    other media, 400 for anything else (servicenow-behaviour §1.1, §3)."""
+    if request.mimetype and request.mimetype != "application/json":
+        raise UnsupportedMediaType()
+    raw = request.get_data(cache=True)
+    payload = parse_json(raw) if raw.strip() else None
     found = payload.get("records") if isinstance(payload, dict) else None
     if not isinstance(found, list) or not all(isinstance(r, dict) for r in found):
         raise MalformedJSON()

@@ -11,7 +11,6 @@ any signed-in user browses and orders (the page names no role). Request bodies a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -20,8 +19,9 @@ from flask import Blueprint, Response, request
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.domain.service_catalog import cart, catalog
 from mock_servicenow.domain.table import records
-from mock_servicenow.errors import MalformedJSON, UnsupportedMediaType
+from mock_servicenow.errors import UnsupportedMediaType
 from mock_servicenow.web.auth import authenticate
+from mock_servicenow.web.bodies import parse_json
 from mock_servicenow.web.context import get_ctx
 from mock_servicenow.web.responses import json_response
 
@@ -57,10 +57,7 @@ def _body() -> Any:
     raw = request.get_data(cache=True)
     if not raw.strip():
         return None
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise MalformedJSON() from None
+    return parse_json(raw)
 
 
 def _result(value: Any, status: int = 200) -> Response:

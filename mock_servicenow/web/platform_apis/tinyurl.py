@@ -4,13 +4,12 @@ API GET runs the stored request (``web/table_api.py``)."""
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, Response, request
 
 from mock_servicenow.domain.tinyurl import tiny_urls
-from mock_servicenow.errors import InvalidRequest, MalformedJSON, UnsupportedMediaType
+from mock_servicenow.errors import InvalidRequest, UnsupportedMediaType
 from mock_servicenow.web.auth import authenticate
+from mock_servicenow.web.bodies import parse_json
 from mock_servicenow.web.context import get_ctx
 from mock_servicenow.web.responses import json_response
 
@@ -23,10 +22,7 @@ def _url() -> str:
     """The ``url`` of the JSON body: 415 for other media, 400 for bad JSON or no ``url``."""
     if request.mimetype and request.mimetype not in _JSON_TYPES:
         raise UnsupportedMediaType()
-    try:
-        payload = json.loads(request.get_data(cache=True) or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise MalformedJSON() from None
+    payload = parse_json(request.get_data(cache=True) or b"null")
     url = payload.get("url") if isinstance(payload, dict) else None
     if not isinstance(url, str) or not url.strip():
         # Inferred: the platform publishes no answer for a body without a url.
