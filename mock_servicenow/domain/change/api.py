@@ -213,13 +213,15 @@ def _current_version(ctx: Context, template: Mapping[str, Any]) -> str:
     return str(versions[-1]["sys_id"]) if versions else ""
 
 
-def _insert(ctx: Context, values: Mapping[str, Any]) -> str:
+def _insert(ctx: Context, values: Mapping[str, Any], table: str = CHANGE,
+            label: str = "Change Request") -> str:
+    """Create the record; a platform refusal is the API's 400 ``<label> record could not be
+    created. ...`` (the create side of :func:`_update`)."""
     try:
-        created = records.create_record(ctx, CHANGE, values, web_service=True)
+        created = records.create_record(ctx, table, values, web_service=True)
     except OperationFailed as failure:
         raise BadRequestError(
-            f"Change Request record could not be created. {failure.detail or ''}".strip()
-        ) from None
+            f"{label} record could not be created. {failure.detail or ''}".strip()) from None
     return str(created["sys_id"])
 
 
@@ -312,13 +314,8 @@ def create_task(ctx: Context, change_id: str, pairs: Mapping[str, Any]) -> dict[
     _find(ctx, None, change_id)
     assignment = assign(ctx, TASK, pairs)
     values = {**assignment.values, "change_request": change_id, "parent": change_id}
-    try:
-        created = records.create_record(ctx, TASK, values, web_service=True)
-    except OperationFailed as failure:
-        raise BadRequestError(
-            f"Change Task record could not be created. {failure.detail or ''}".strip()
-        ) from None
-    return _answer(ctx, TASK, str(created["sys_id"]), assignment.ignored)
+    sys_id = _insert(ctx, values, TASK, "Change Task")
+    return _answer(ctx, TASK, sys_id, assignment.ignored)
 
 
 def _task(ctx: Context, change_id: str, task_id: str) -> dict[str, Any]:
