@@ -26,7 +26,7 @@ from playwright import sync_api as playwright_api
 from mock_servicenow.app import create_app
 from mock_servicenow.server import listen
 from mock_servicenow.settings import Settings
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import ARTIFACTS, _page_in
 
 pytestmark = pytest.mark.browser
 
@@ -57,45 +57,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         app.extensions["mock_servicenow"].instance.close()
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is not installed; run ./scripts/test, which installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 @pytest.fixture
 def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh browser context; fails the test on any console error or page exception."""
-    context = chromium.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(15_000)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("console", lambda m: errors.append(f"{m.type}: {m.text} ({tab.url})")
-           if m.type == "error" else None)
-    tab.on("pageerror", lambda e: errors.append(f"exception: {e} ({tab.url})"))
-    tab.on("dialog", lambda dialog: dialog.accept())
-    try:
+    """A fresh browser context of the module's Chromium (``tests/browser/conftest.py``,
+    artifacts on failure); fails the test on any console error or page exception."""
+    with _page_in(chromium, request, viewport=VIEWPORT) as tab:
+        errors: list[str] = []
+        tab.on("console", lambda m: errors.append(f"{m.type}: {m.text} ({tab.url})")
+               if m.type == "error" else None)
+        tab.on("pageerror", lambda e: errors.append(f"exception: {e} ({tab.url})"))
+        tab.on("dialog", lambda dialog: dialog.accept())
         yield tab
         assert errors == [], errors
-    finally:
-        report = getattr(request.node, "rep_call", None)
-        if report is not None and report.failed:
-            ARTIFACTS.mkdir(exist_ok=True)
-            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
-            try:
-                tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-                (ARTIFACTS / f"{name}.html").write_text(tab.content())
-            except Exception:  # noqa: BLE001 - artifacts are best effort
-                pass
-        context.close()
 
 
 def _shot(tab: Any, name: str, mask: list[Any] | None = None) -> None:
