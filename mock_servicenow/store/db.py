@@ -10,6 +10,7 @@ timeout and fail concurrent writers).
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import sqlite3
 import threading
@@ -178,6 +179,8 @@ DIRTY_TABLE = "_emulator_dirty"
 #: Tables a restore always copies back, last (written by other tables' triggers).
 ALWAYS_RESTORED = ("_emulator_config_version", "_emulator_dictionary_version")
 _TEMPLATE_ALIAS = "template"
+#: The prefix of the tables of kept record texts (``store/wire.py``).
+WIRE_TABLE_PREFIX = "_wire_"
 #: Per connection: the URI of the template attached to it.
 _ATTACHED: weakref.WeakKeyDictionary[sqlite_utils.Database, str] = weakref.WeakKeyDictionary()
 #: ``(template URI, table) -> quoted column list`` of the template's tables.
@@ -201,7 +204,15 @@ def restore_changed(template_uri: str, target: sqlite_utils.Database) -> bool:
         with write_transaction(target):
             dirty = [str(name) for (name,) in
                      target.execute(f"SELECT name FROM main.{DIRTY_TABLE}").fetchall()]
-            tables = [n for n in dirty if n not in ALWAYS_RESTORED] + list(ALWAYS_RESTORED)
+            # A table's kept texts (store/wire.py) change only with its rows, and deleting
+            # the rows deletes them (by trigger): they are put back after their rows. They
+            # have no dirty trigger of their own.
+            texts = [str(name) for (name,) in target.execute(
+                f"SELECT name FROM {_TEMPLATE_ALIAS}.sqlite_master WHERE type = 'table' "
+                "AND name IN (SELECT ? || value FROM json_each(?))",
+                [WIRE_TABLE_PREFIX, json.dumps(dirty)]).fetchall()]
+            tables = [*(n for n in dirty if n not in ALWAYS_RESTORED), *texts,
+                      *ALWAYS_RESTORED]
             columns = [_template_columns(target, template_uri, table) for table in tables]
             if any(not listed for listed in columns):
                 raise _CannotRestore
@@ -239,8 +250,12 @@ def _template_columns(target: sqlite_utils.Database, template_uri: str, table: s
             f"PRAGMA main.table_info({quote_identifier(table)})").fetchall()}
         if not names or not set(names) <= main:
             return ""  # not a table of both (a custom table, a view): copy everything
+        # A physical table of records keeps its rowids: its kept texts (store/wire.py) are
+        # found by rowid.
+        kept = target.execute(f"SELECT 1 FROM {_TEMPLATE_ALIAS}.sqlite_master WHERE "
+                              "type = 'table' AND name = ?", [WIRE_TABLE_PREFIX + table]).fetchone()
         known = _TEMPLATE_COLUMNS[(template_uri, table)] = ", ".join(
-            quote_identifier(name) for name in names)
+            [*(["rowid"] if kept else []), *(quote_identifier(name) for name in names)])
     return known
 
 

@@ -25,7 +25,9 @@ from mock_servicenow.store.db import (
     CONFIG_TABLES,
     CONFIG_VERSION_TABLE,
     DIRTY_TABLE,
+    WIRE_TABLE_PREFIX,
 )
+from mock_servicenow.store.wire import sync_wire, wire_kinds
 
 #: One row: the version of the instance's dictionary records (``domain/platform/schema.py``).
 #: Triggers on the dictionary tables draw a new random value on every change, from any
@@ -134,8 +136,9 @@ def dirty_triggers(db: sqlite_utils.Database, tables: list[str] | None = None) -
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         ).fetchall()]
     for table in tables:
-        if table == DIRTY_TABLE or table in ALWAYS_RESTORED:
-            continue
+        if table == DIRTY_TABLE or table in ALWAYS_RESTORED or table.startswith(
+                WIRE_TABLE_PREFIX):
+            continue  # kept texts are put back with their rows (restore_changed)
         name = table.replace("'", "''")
         for event in ("INSERT", "UPDATE", "DELETE"):
             trigger = quote_identifier(f"_dirty_{table}_{event.lower()}")
@@ -221,6 +224,9 @@ def sync_schema(db: sqlite_utils.Database, dictionary: Dictionary,
         "SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
     for root in dictionary.roots():
         if previous is not None and not _hierarchy_changed(previous, dictionary, root):
+            if _wire_changed(previous, dictionary, root):
+                # A field's type changed, not its column (a string became a reference).
+                sync_wire(db, dictionary, root, previous=previous, rewrite=True)
             continue
         fields = dictionary.physical_fields(root)
         declared = dictionary.physical_column_types(root)
@@ -270,6 +276,7 @@ def sync_schema(db: sqlite_utils.Database, dictionary: Dictionary,
         for table_name in dictionary.stored_classes(root)[1:]:
             if len(dictionary.parts(table_name)) == 1:
                 _class_view(db, dictionary, root, table_name, views.get(table_name))
+        sync_wire(db, dictionary, root, previous=previous, rewrite=previous is not None)
     wanted = set()
     for name in dictionary.unions():
         wanted.add(_union_view(db, dictionary, name, views))
@@ -278,6 +285,13 @@ def sync_schema(db: sqlite_utils.Database, dictionary: Dictionary,
             continue
         if name.startswith("_union_") or name not in dictionary or dictionary.root(name) == name:
             db.execute(f"DROP VIEW IF EXISTS {quote_identifier(name)}")  # a deleted table
+
+
+def _wire_changed(before: Dictionary, after: Dictionary, root: str) -> bool:
+    """Whether a class of the root renders its raw records differently (``store/wire.py``)."""
+    return any(name not in before
+               or wire_kinds(before, name, None, False) != wire_kinds(after, name, None, False)
+               for name in after.stored_classes(root))
 
 
 def _hierarchy_changed(before: Dictionary, after: Dictionary, root: str) -> bool:

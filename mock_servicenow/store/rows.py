@@ -15,6 +15,7 @@ import sqlite_utils
 from sqlite_utils.db import quote_identifier
 
 from mock_servicenow.dictionary import Dictionary
+from mock_servicenow.store import wire
 from mock_servicenow.store.db import cached_config
 
 
@@ -76,6 +77,7 @@ def insert(db: sqlite_utils.Database, dictionary: Dictionary, table: str,
         row.setdefault("sys_class_name", table)
     names = _columns(dictionary, table, row)
     insert_values(db, dictionary.root(table), {n: row[n] for n in names})
+    wire.refresh(db, dictionary, str(row.get("sys_class_name") or table), [row["sys_id"]])
 
 
 def insert_values(db: sqlite_utils.Database, table: str, values: Mapping[str, Any], *,
@@ -99,11 +101,13 @@ def insert_many(db: sqlite_utils.Database, dictionary: Dictionary, table: str,
     groups: dict[tuple[str, ...], list[list[Any]]] = {}
     classed = "sys_class_name" in dictionary.fields(table)
     count = 0
+    by_class: dict[str, list[str]] = {}
     for values in rows:
         row = dict(values)
         if classed:
             row.setdefault("sys_class_name", table)
         groups.setdefault(tuple(row), []).append(list(row.values()))
+        by_class.setdefault(str(row.get("sys_class_name") or table), []).append(row["sys_id"])
         count += 1
     root = quote_identifier(dictionary.root(table))
     verb = f"INSERT {conflict}".rstrip()
@@ -112,6 +116,8 @@ def insert_many(db: sqlite_utils.Database, dictionary: Dictionary, table: str,
         db.conn.executemany(
             f"{verb} INTO {root} ({', '.join(quote_identifier(n) for n in names)}) "
             f"VALUES ({', '.join('?' for _ in names)})", batch)
+    for name, sys_ids in by_class.items():
+        wire.refresh(db, dictionary, name, sys_ids)
     return count
 
 
@@ -134,10 +140,18 @@ def update(db: sqlite_utils.Database, dictionary: Dictionary, table: str, sys_id
     names = _columns(dictionary, table, values)
     assignments = ", ".join(f"{quote_identifier(n)} = ?" for n in names)
     physical = _physical_of_row(db, dictionary, table, sys_id)
-    db.execute(
-        f"UPDATE {quote_identifier(physical)} SET {assignments} WHERE sys_id = ?",
+    classed = "sys_class_name" in dictionary.physical_fields(physical)
+    found = db.execute(
+        f"UPDATE {quote_identifier(physical)} SET {assignments} WHERE sys_id = ?"
+        + (" RETURNING sys_class_name" if classed else ""),
         [*(values[n] for n in names), sys_id],
-    )
+    ).fetchall()
+    if classed:
+        for (name,) in found:
+            if name in dictionary:
+                wire.refresh(db, dictionary, str(name), [sys_id])
+    else:
+        wire.refresh(db, dictionary, physical, [sys_id])
 
 
 def delete(db: sqlite_utils.Database, dictionary: Dictionary, table: str, sys_id: str) -> None:

@@ -6,16 +6,16 @@ query compiler with positional parameters; values are always bound. Nothing here
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlite_utils
 from sqlite_utils.db import quote_identifier
 
-from mock_servicenow.dictionary import Dictionary, Field
+from mock_servicenow.dictionary import Dictionary
 from mock_servicenow.store.db import cached_config, cached_scalar
 from mock_servicenow.store.rows import class_filter, fetch_dicts, insert_values
+from mock_servicenow.store.wire import json_select, page_join, readable_columns, stored_wire
 
 #: SQLite's default limit on bound parameters is 32766; stay well below it per statement.
 _CHUNK = 900
@@ -27,13 +27,6 @@ def _qualified_class_filter(dictionary: Dictionary, table: str,
     if where == "1":
         return where, params
     return f"{alias}.{where}", params
-
-
-def readable_columns(dictionary: Dictionary, table: str) -> Mapping[str, Field]:
-    """The stored columns of what ``table`` is read from (``Dictionary.read_source``)."""
-    if len(dictionary.parts(table)) == 1:
-        return dictionary.physical_fields(dictionary.root(table))
-    return {name: fld for name, fld in dictionary.fields(table).items() if fld.is_stored}
 
 
 def _from(dictionary: Dictionary, table: str, joins: Sequence[str], alias: str) -> str:
@@ -81,37 +74,25 @@ def select_page_columns(db: sqlite_utils.Database, dictionary: Dictionary, table
     return dict(zip(names, zip(*found, strict=True), strict=True))
 
 
-#: How a column becomes its raw wire value in :func:`select_page_json` (the same rules as
-#: ``domain/table/display.py``'s raw converters): ``empty`` is always ``""``; ``text`` the value as
-#: text, ``""`` for NULL; ``boolean`` ``"true"``/``"false"``, ``""`` for NULL; ``reference``
-#: ``{"link": <prefix><sys_id>, "value": <sys_id>}``, ``""`` when empty; ``reference_value``
-#: the plain sys_id (``sysparm_exclude_reference_link``).
-WIRE_KINDS = frozenset({"empty", "text", "boolean", "reference", "reference_value"})
-
-#: SQLite allows 127 arguments per function call: json_object() takes at most 63 pairs.
-_JSON_PAIRS = 60
-
-
-def _wire_expression(column: str, kind: str, column_type: str | None = None) -> str:
-    if kind == "empty" or column == "":
-        return "''"
-    ref = f"{{a}}.{quote_identifier(column)}"
-    # TEXT affinity stores every non-NULL value we write as text: no CAST per value (a tenth
-    # of a listing's SQL, issue 9).
-    text = ref if column_type == "TEXT" else f"CAST({ref} AS TEXT)"
-    if kind == "text":
-        return f"ifnull({text}, '')"
-    if kind == "boolean":
-        return (f"CASE WHEN {ref} IS NULL THEN '' "
-                f"WHEN {ref} IN (1, '1', 'true') THEN 'true' ELSE 'false' END")
-    empty = f"{ref} IS NULL OR {ref} = ''"
-    if kind == "reference_value":
-        return f"CASE WHEN {empty} THEN '' ELSE {text} END"
-    if kind == "reference":
-        # The link prefix is a bound parameter (it holds the request's host name).
-        return (f"CASE WHEN {empty} THEN '' ELSE json_object('link', ? || {text}, "
-                f"'value', {text}) END")
-    raise ValueError(f"unknown wire kind {kind!r}")
+def select_page_wire(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *,
+                     where: str, params: Sequence[Any], joins: Sequence[str] = (),
+                     join_params: Sequence[Any] = (), order_by: Sequence[str] = (),
+                     limit: int, offset: int, alias: str = "t") -> list[str] | None:
+    """The raw records of a page with every field, as JSON texts whose links start with
+    ``store.wire.LINK_MARK`` (the rows, in the order, of :func:`select_page`): the text kept
+    beside each row where it was written for ``table`` under this dictionary, else built
+    here. ``None`` when ``table``'s records are not kept (``store.wire.stored_wire``)."""
+    stored = stored_wire(dictionary, table)
+    if stored is None:
+        return None
+    join, texts = page_join(dictionary.root(table), alias)
+    select = (f"CASE WHEN {texts}.plan = ? AND {texts}.sys_id = {alias}.sys_id "
+              f"THEN {texts}.wire ELSE {stored.expression.replace('{a}', alias)} END")
+    sql, class_params = _page_sql(dictionary, table, select, where=where,
+                                  joins=[join, *joins], order_by=order_by, alias=alias)
+    cursor = db.execute(sql, [stored.fingerprint, *join_params, *class_params, *params,
+                              limit, offset])
+    return [row[0] for row in cursor.fetchall()]
 
 
 def select_page_json(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *,
@@ -121,13 +102,14 @@ def select_page_json(db: sqlite_utils.Database, dictionary: Dictionary, table: s
                      offset: int, alias: str = "t") -> list[str]:
     """The page :func:`select_page` returns, each row already a compact JSON object.
 
-    ``wire`` lists ``(key, kind, link prefix)`` in output order (kinds: :data:`WIRE_KINDS`);
+    ``wire`` lists ``(key, kind, link prefix)`` in output order (kinds:
+    ``store.wire.WIRE_KINDS``);
     SQLite builds the objects with ``json_object`` (its escaping is ``json.dumps(...,
     ensure_ascii=False)``'s), so a listing costs no Python work per field. Columns that the
     root table does not store render ``""``, as a missing key does in the Python renderer.
     """
     # Parameters bind in text order: the link prefixes of the SELECT list come first.
-    select, prefixes = _json_select(dictionary, table, tuple(wire), alias)
+    select, prefixes = json_select(dictionary, table, tuple(wire), alias)
     sql, class_params = _page_sql(dictionary, table, select, where=where, joins=joins,
                                   order_by=order_by, alias=alias)
     cursor = db.execute(sql, [*prefixes, *join_params, *class_params, *params, limit, offset])
@@ -137,56 +119,6 @@ def select_page_json(db: sqlite_utils.Database, dictionary: Dictionary, table: s
     # Splice the objects of one row: '{"a":"1"}', '{"b":"2"}' -> '{"a":"1","b":"2"}' (no
     # object is empty; measured faster than json_patch() in SQL).
     return ["{" + ",".join(part[1:-1] for part in row) + "}" for row in found]
-
-
-def _spliced(objects: Sequence[str]) -> str:
-    """One SQL expression joining ``json_object`` texts into one object: the closing brace
-    of each but the last and the opening brace of each but the first are trimmed. Only for
-    objects whose last value is a string (``..."}``): ``rtrim`` then removes exactly one
-    brace, where a nested object's ``}}`` would lose two."""
-    parts = []
-    for index, text in enumerate(objects):
-        if index < len(objects) - 1:
-            text = f"rtrim({text}, '}}')"
-        if index > 0:
-            text = f"ltrim({text}, '{{')"
-        parts.append(text)
-    return " || ',' || ".join(parts)
-
-
-@functools.lru_cache(maxsize=512)
-def _json_select(dictionary: Dictionary, table: str, wire: tuple[tuple[str, str, str], ...],
-                 alias: str) -> tuple[str, tuple[str, ...]]:
-    """The SELECT list of :func:`select_page_json` (built once per field list): one
-    ``json_object`` per 60 fields; and the link prefixes it binds, in order."""
-    physical = readable_columns(dictionary, table)
-    pairs: list[str] = []
-    ends_nested: list[bool] = []  # the pair's value can be an object (a reference link)
-    prefixes: list[str] = []
-    for key, kind, prefix in wire:
-        if kind not in WIRE_KINDS:
-            raise ValueError(f"unknown wire kind {kind!r}")
-        stored = key if key in physical else ""
-        column_type = physical[stored].column_type if stored else None
-        pairs.append(f"'{key.replace(chr(39), chr(39) * 2)}', "
-                     + _wire_expression(stored, kind, column_type).replace("{a}", alias))
-        ends_nested.append(kind == "reference" and stored != "")
-        if kind == "reference" and stored != "":
-            prefixes.append(prefix)
-    # SQLite joins the objects itself (no Python work per row, issue 9) when each object
-    # but the last can end on a string value: its chunk boundary moves back past references.
-    bounds: list[tuple[int, int]] = []
-    at = 0
-    while at < len(pairs):
-        end = min(at + _JSON_PAIRS, len(pairs))
-        while end < len(pairs) and end > at + 1 and ends_nested[end - 1]:
-            end -= 1
-        bounds.append((at, end))
-        at = end
-    objects = [f"json_object({', '.join(pairs[a:b])})" for a, b in bounds] or ["json_object()"]
-    if len(objects) > 1 and not any(ends_nested[b - 1] for _, b in bounds[:-1]):
-        return _spliced(objects), tuple(prefixes)
-    return ", ".join(objects), tuple(prefixes)
 
 
 def count_matching(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *,

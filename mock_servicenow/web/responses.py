@@ -40,7 +40,7 @@ def json_response(payload: Any, status: int = 200,
     return json_text_response(dumps(payload) if body else "", status, headers)
 
 
-def json_text_response(text: str, status: int = 200,
+def json_text_response(text: str | bytes, status: int = 200,
                        headers: Mapping[str, str] | None = None) -> Response:
     """:func:`json_response` for a body that is already compact JSON text."""
     response = Response(text, status=status, content_type=JSON_CONTENT_TYPE)

@@ -207,7 +207,12 @@ def list_view(table: str, version: str | None = None) -> Response:
                 headers["Link"] = link
     if page.encoded is not None:
         # Records the store already wrote as JSON objects (records.list_records).
-        return json_text_response('{"result":[' + ",".join(page.encoded) + "]}", 200, headers)
+        text = '{"result":[' + ",".join(page.encoded) + "]}"
+        if page.link_base is None:
+            return json_text_response(text, 200, headers)
+        # One byte replace for the page's links (store/wire.py: LINK_MARK).
+        return json_text_response(text.encode().replace(
+            records.LINK_MARK.encode(), page.link_base.encode()), 200, headers)
     return json_response({"result": page.records}, 200, headers)
 
 

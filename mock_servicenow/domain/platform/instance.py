@@ -24,7 +24,7 @@ from mock_servicenow.domain.platform.clock import ControllableClock
 from mock_servicenow.domain.platform.context import SYSTEM, Context, Platform
 from mock_servicenow.domain.platform.scenarios import BUILTIN_ACTIONS, Action, Scenario
 from mock_servicenow.domain.platform.seed import Installer, seed_instance
-from mock_servicenow.store import rows, schema_store
+from mock_servicenow.store import rows, schema_store, wire
 from mock_servicenow.store.db import (
     DatabaseLocation,
     DatabaseUnavailable,
@@ -136,7 +136,7 @@ class Instance:
         _TEMPLATE_URIS[id(template)] = (template, location)
         apply_migrations(template, self.platform.dictionary)
         ctx = Context(platform=self.platform, db=template, clock=ControllableClock())
-        with template.atomic():
+        with template.atomic(), wire.unkept(template):
             seed_instance(ctx, kind=self.seed_kind, admin_password=self.admin_password,
                           installers=self.installers)
             clear_dirty(template)  # a copy starts with nothing changed

@@ -45,12 +45,12 @@ from mock_servicenow.dictionary.values import to_wire
 from mock_servicenow.domain.platform.clock import GLIDE_FORMAT
 from mock_servicenow.domain.platform.context import Context
 from mock_servicenow.domain.table import acl
-from mock_servicenow.store import table_queries
+from mock_servicenow.store import table_queries, wire
 
 #: The time zone of a fresh PDI, used when the user has none (the ``time_zone`` choice label).
 SYSTEM_TIME_ZONE = "America/Los_Angeles"
-PASSWORD_TYPES = frozenset({"password", "password2"})
-JOURNAL_TYPES = frozenset({"journal", "journal_input", "journal_list"})
+PASSWORD_TYPES = wire.PASSWORD_TYPES
+JOURNAL_TYPES = wire.JOURNAL_TYPES
 DATE_TIME_TYPES = frozenset({"glide_date_time", "due_date"})
 
 
@@ -497,29 +497,13 @@ def _wire_plan(dictionary: Dictionary, table: str, wanted: tuple[str, ...] | Non
                exclude_link: bool, base_url: str,
                api_version: str | None) -> tuple[tuple[str, str, str], ...] | None:
     """:func:`raw_wire_plan`, built once per (table, field list, link base) instead of once
-    per read (a GET by sys_id looked at 73 fields)."""
-    fields = dictionary.fields(table)
-    names = list(fields) if wanted is None else [
-        n for n in dict.fromkeys(wanted) if n in fields]
-    plan: list[tuple[str, str, str]] = []
-    for name in names:
-        fld = fields[name]
-        if fld.type in PASSWORD_TYPES or fld.type in JOURNAL_TYPES:
-            plan.append((name, "empty", ""))
-        elif fld.type == "reference":
-            assert fld.reference is not None
-            if exclude_link:
-                plan.append((name, "reference_value", ""))
-            else:
-                plan.append((name, "reference",
-                             _link_prefix(base_url, api_version, fld.reference)))
-        elif fld.type == "boolean":
-            plan.append((name, "boolean", ""))
-        elif fld.column_type == "REAL":
-            return None  # repr(float) and SQLite's float text differ
-        else:
-            plan.append((name, "text", ""))
-    return tuple(plan)
+    per read (a GET by sys_id looked at 73 fields). The kinds are the store's
+    (``store/wire.wire_kinds``: the stored records follow the same rules)."""
+    kinds = wire.wire_kinds(dictionary, table, wanted, exclude_link)
+    if kinds is None:
+        return None
+    return tuple((name, kind, _link_prefix(base_url, api_version, target) if target else "")
+                 for name, kind, target in kinds)
 
 
 @functools.lru_cache(maxsize=256)

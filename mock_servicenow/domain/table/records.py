@@ -48,7 +48,7 @@ from mock_servicenow.errors import (
     OperationFailed,
     RecordNotFound,
 )
-from mock_servicenow.store import rows, table_queries
+from mock_servicenow.store import rows, table_queries, wire
 from mock_servicenow.store.db import write_transaction
 
 __all__ = [
@@ -75,6 +75,8 @@ T = TypeVar("T")
 
 #: Raw values, all fields, reference links (the defaults of a Table API read).
 RAW = ReadOptions()
+#: Stands for each link's base in :attr:`Page.encoded` when :attr:`Page.link_base` is set.
+LINK_MARK = wire.LINK_MARK
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,9 @@ class Page:
     #: (``records`` is then empty), built by SQLite when the raw-mode shortcut applies, else
     #: by ``display.encode_page`` or ``display.encode_records``.
     encoded: list[str] | None = None
+    #: What ``store.wire.LINK_MARK`` stands for in :attr:`encoded` (the texts the store kept
+    #: beside the rows hold it in place of each link's base), ``None`` when they hold none.
+    link_base: str | None = None
 
     @property
     def size(self) -> int:
@@ -215,6 +220,15 @@ def list_records(ctx: Context, table: str, query: ListQuery | None = None,
                     offset=offset, encoded=[] if encoded else None)
     compiled = _compile(ctx, table, query.query, query.filters)
     if encoded and acl.can_read_table(ctx, table):
+        if options == RAW:
+            # Every field, raw: the texts the store keeps beside the rows (store/wire.py).
+            texts = table_queries.select_page_wire(
+                ctx.db, ctx.dictionary, table, **compiled.sql(), order_by=compiled.order_by,
+                limit=limit, offset=offset, alias=_ALIAS)
+            if texts is not None:
+                return Page(records=[], total=_count(ctx, table, query, compiled),
+                            limit=limit, offset=offset, encoded=texts,
+                            link_base=wire.link_base(ctx.base_url, ctx.api_version))
         texts = _encoded_page(ctx, table, options, compiled, limit, offset)
         if texts is not None:
             return Page(records=[], total=_count(ctx, table, query, compiled), limit=limit,
