@@ -24,7 +24,7 @@ from mock_servicenow.domain.platform.clock import format_glide
 from mock_servicenow.domain.platform.instance import Instance
 from mock_servicenow.domain.platform.seed import DEMO_EPOCH, storage_row
 from mock_servicenow.settings import Settings
-from mock_servicenow.store import rows
+from mock_servicenow.store import rows, wire
 from mock_servicenow.store.migrations import sync_schema
 
 
@@ -126,6 +126,8 @@ def build(path: Path, incidents: int, *, hash_iterations: int, tickets: int = 0,
                 db.execute(f"DROP INDEX {quote_identifier(name)}")
             db.conn.executemany(sql, generated())
             sync_schema(db, dictionary)
+            # The texts 100,000 POSTs would have kept (store/wire.py), written in one pass.
+            wire.keep_all(db, dictionary, "task")
             db.execute("UPDATE sys_number SET number = ? WHERE category = 'incident'",
                        [first + incidents])
         client_id = _register_client(instance, db)
