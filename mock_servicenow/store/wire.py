@@ -216,7 +216,7 @@ def wire_table(root: str) -> str:
 def _write_sql(dictionary: Dictionary, table: str, where: str) -> str | None:
     """``INSERT OR REPLACE`` of the kept texts of the rows of class ``table`` selected by
     ``where`` (over the alias ``a``)."""
-    stored = stored_wire(dictionary, table)
+    stored = stored_wire(dictionary, table) if table in dictionary else None
     if stored is None:
         return None
     root = dictionary.root(table)
