@@ -6,6 +6,7 @@ query compiler with positional parameters; values are always bound. Nothing here
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -35,14 +36,24 @@ def _from(dictionary: Dictionary, table: str, joins: Sequence[str], alias: str) 
 
 
 def _page_sql(dictionary: Dictionary, table: str, select: str, *, where: str,
-              joins: Sequence[str], order_by: Sequence[str], alias: str) -> tuple[str, list[str]]:
+              joins: Sequence[str], order_by: Sequence[str],
+              alias: str) -> tuple[str, tuple[str, ...]]:
     """``SELECT <select> ... LIMIT ? OFFSET ?`` of a page, and the parameters of its class
     filter (bound after those of ``select`` and of the joins, before ``where``'s)."""
+    return _built_page_sql(dictionary, table, select, where, tuple(joins), tuple(order_by),
+                           alias)
+
+
+@functools.lru_cache(maxsize=1024)
+def _built_page_sql(dictionary: Dictionary, table: str, select: str, where: str,
+                    joins: tuple[str, ...], order_by: tuple[str, ...],
+                    alias: str) -> tuple[str, tuple[str, ...]]:
+    # Built once per statement shape: a GET by sys_id asks the same one every time.
     class_where, class_params = _qualified_class_filter(dictionary, table, alias)
     order = f" ORDER BY {', '.join(order_by)}" if order_by else ""
     sql = (f"SELECT {select} {_from(dictionary, table, joins, alias)} "
            f"WHERE ({class_where}) AND ({where}){order} LIMIT ? OFFSET ?")
-    return sql, class_params
+    return sql, tuple(class_params)
 
 
 def select_page(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *,

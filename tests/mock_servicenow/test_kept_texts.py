@@ -54,6 +54,8 @@ def test_a_listing_serves_the_kept_text(snow_app: Flask, snow_admin: httpx.Clien
                    "'served from the kept text') WHERE sys_id = ?", [sys_id])
     listed = _listed(snow_admin, f"sys_id={sys_id}")
     assert listed[0]["short_description"] == "served from the kept text"
+    one = snow_admin.get(f"/api/now/table/incident/{sys_id}").json()["result"]
+    assert one == listed[0]  # a GET by sys_id sends the kept text too
     base = str(snow_admin.base_url).rstrip("/")
     assert listed[0]["sys_domain"]["link"] == f"{base}/api/now/table/sys_user_group/global"
     v1 = snow_admin.get("/api/now/v1/table/incident", params={"sysparm_query": f"sys_id={sys_id}"})
@@ -69,6 +71,9 @@ def test_another_writer_s_update_or_delete_drops_the_text(snow_app: Flask,
     assert _sql(snow_app, "SELECT count(*) FROM _wire_task WHERE sys_id = ?", [first]) == [(0,)]
     listed = _same_as_built(snow_admin, f"sys_id={first}")
     assert listed[0]["short_description"] == "after, by raw SQL"
+    one = snow_admin.get(f"/api/now/table/incident/{first}")
+    assert one.json()["result"] == listed[0]
+    assert snow_admin.get(f"/api/now/table/problem/{first}").status_code == 404
     # Deleted, then the same sys_id inserted again by a statement that keeps no text.
     _sql(snow_app, "DELETE FROM task WHERE sys_id = ?", [second])
     assert _sql(snow_app, "SELECT count(*) FROM _wire_task WHERE sys_id = ?", [second]) == [(0,)]

@@ -176,6 +176,15 @@ def get_record_encoded(ctx: Context, table: str, sys_id: str, options: ReadOptio
     check_table(ctx, table, web_service=web_service)
     if not acl.can_read_table(ctx, table):
         return None
+    if options == RAW:
+        # Every field, raw: the text the store keeps beside the row (store/wire.py).
+        texts = table_queries.select_page_wire(
+            ctx.db, ctx.dictionary, table, where=f"{_ALIAS}.sys_id = ?", params=[sys_id],
+            limit=1, offset=0, alias=_ALIAS)
+        if texts is not None:
+            if not texts:
+                raise RecordNotFound()
+            return texts[0].replace(LINK_MARK, wire.link_base(ctx.base_url, ctx.api_version))
     plan = raw_wire_plan(ctx, table, options)
     if plan is None:
         return None
