@@ -176,15 +176,11 @@ def get_record_encoded(ctx: Context, table: str, sys_id: str, options: ReadOptio
     check_table(ctx, table, web_service=web_service)
     if not acl.can_read_table(ctx, table):
         return None
-    if options == RAW:
-        # Every field, raw: the text the store keeps beside the row (store/wire.py).
-        texts = table_queries.select_page_wire(
-            ctx.db, ctx.dictionary, table, where=f"{_ALIAS}.sys_id = ?", params=[sys_id],
-            limit=1, offset=0, alias=_ALIAS)
-        if texts is not None:
-            if not texts:
-                raise RecordNotFound()
-            return texts[0].replace(LINK_MARK, wire.link_base(ctx.base_url, ctx.api_version))
+    kept = _kept_record(ctx, table, sys_id) if options == RAW else None
+    if kept is not None:
+        if not kept:
+            raise RecordNotFound()
+        return kept[0]
     plan = raw_wire_plan(ctx, table, options)
     if plan is None:
         return None
@@ -192,6 +188,20 @@ def get_record_encoded(ctx: Context, table: str, sys_id: str, options: ReadOptio
     if text is None:
         raise RecordNotFound()
     return text
+
+
+def _kept_record(ctx: Context, table: str, sys_id: str) -> list[str] | None:
+    """The record ``sys_id`` of ``table`` with every field, raw, as JSON: its row's kept text
+    (``store/wire.py``) with the links completed for this request, or built by SQLite where
+    the row keeps none; ``[]`` for no such record, ``None`` when ``table``'s rows keep no
+    text."""
+    texts = table_queries.select_page_wire(
+        ctx.db, ctx.dictionary, table, where=f"{_ALIAS}.sys_id = ?", params=[sys_id],
+        limit=1, offset=0, alias=_ALIAS)
+    if texts is None:
+        return None
+    base = wire.link_base(ctx.base_url, ctx.api_version)
+    return [text.replace(LINK_MARK, base) for text in texts]
 
 
 def _record_json(ctx: Context, table: str, plan: Sequence[tuple[str, str, str]],
@@ -469,7 +479,9 @@ def create_record_encoded(ctx: Context, table: str, body: Mapping[str, Any], *,
         return None
 
     def read(sys_id: str) -> tuple[str, str]:
-        text = _record_json(ctx, table, plan, sys_id)
+        # The text the insert just kept (store/wire.py) when every field is asked for.
+        kept = _kept_record(ctx, table, sys_id) if options == RAW else None
+        text = kept[0] if kept else _record_json(ctx, table, plan, sys_id)
         assert text is not None  # committed by this request
         return sys_id, text
     return _create(ctx, table, body, input_display_value=input_display_value,
