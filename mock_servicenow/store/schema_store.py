@@ -11,6 +11,7 @@ from sqlite_utils.db import quote_identifier
 from mock_servicenow.dictionary import Dictionary
 from mock_servicenow.store.migrations import DICTIONARY_VERSION_TABLE
 from mock_servicenow.store.rows import class_filter
+from mock_servicenow.store.wire import wire_table
 
 
 def dictionary_version(db: sqlite_utils.Database) -> int | None:
@@ -28,8 +29,9 @@ def set_dictionary_version(db: sqlite_utils.Database, value: int) -> None:
 
 
 def drop_table(db: sqlite_utils.Database, name: str) -> None:
-    """Drop a deleted root table (its rows go with it)."""
+    """Drop a deleted root table (its rows and their kept texts go with it)."""
     db.execute(f"DROP TABLE IF EXISTS {quote_identifier(name)}")
+    db.execute(f"DROP TABLE IF EXISTS {quote_identifier(wire_table(name))}")
 
 
 def delete_class_rows(db: sqlite_utils.Database, root: str, name: str) -> None:

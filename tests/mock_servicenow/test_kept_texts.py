@@ -187,3 +187,15 @@ def test_every_table_s_kept_texts_are_its_records(snow_app: Flask,
         assert kept == built, table.name
         compared += len(kept)
     assert compared > 400  # 534 records of 60-odd tables on the demo seed
+
+
+def test_a_deleted_custom_table_takes_its_texts_along(snow_app: Flask,
+                                                     snow_admin: httpx.Client) -> None:
+    table = snow_admin.post("/api/now/table/sys_db_object", json={"name": "u_kept_table"})
+    assert table.status_code == 201
+    assert snow_admin.post("/api/now/table/u_kept_table", json={}).status_code == 201
+    assert _sql(snow_app, "SELECT count(*) FROM _wire_u_kept_table") == [(1,)]
+    gone = snow_admin.delete(f"/api/now/table/sys_db_object/{table.json()['result']['sys_id']}")
+    assert gone.status_code == 204
+    assert _sql(snow_app, "SELECT count(*) FROM sqlite_master WHERE name = "
+                          "'_wire_u_kept_table'") == [(0,)]
