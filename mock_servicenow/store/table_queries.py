@@ -93,17 +93,29 @@ def select_page_wire(db: sqlite_utils.Database, dictionary: Dictionary, table: s
     ``store.wire.LINK_MARK`` (the rows, in the order, of :func:`select_page`): the text kept
     beside each row where it was written for ``table`` under this dictionary, else built
     here. ``None`` when ``table``'s records are not kept (``store.wire.stored_wire``)."""
+    built = _wire_select(dictionary, table, alias)
+    if built is None:
+        return None
+    select, join, fingerprint = built
+    sql, class_params = _page_sql(dictionary, table, select, where=where,
+                                  joins=[join, *joins], order_by=order_by, alias=alias)
+    cursor = db.execute(sql, [fingerprint, *join_params, *class_params, *params, limit,
+                              offset])
+    return [row[0] for row in cursor.fetchall()]
+
+
+@functools.lru_cache(maxsize=1024)
+def _wire_select(dictionary: Dictionary, table: str,
+                 alias: str) -> tuple[str, str, str] | None:
+    """The SELECT list, the join and the fingerprint of :func:`select_page_wire`, built
+    once per table and dictionary (the expression is kilobytes long)."""
     stored = stored_wire(dictionary, table)
     if stored is None:
         return None
     join, texts = page_join(dictionary.root(table), alias)
     select = (f"CASE WHEN {texts}.plan = ? AND {texts}.sys_id = {alias}.sys_id "
               f"THEN {texts}.wire ELSE {stored.expression.replace('{a}', alias)} END")
-    sql, class_params = _page_sql(dictionary, table, select, where=where,
-                                  joins=[join, *joins], order_by=order_by, alias=alias)
-    cursor = db.execute(sql, [stored.fingerprint, *join_params, *class_params, *params,
-                              limit, offset])
-    return [row[0] for row in cursor.fetchall()]
+    return select, join, stored.fingerprint
 
 
 def select_page_json(db: sqlite_utils.Database, dictionary: Dictionary, table: str, *,
