@@ -30,6 +30,8 @@ T = TypeVar("T")
 
 #: How long a writer waits for another one before SQLite gives up (milliseconds).
 BUSY_TIMEOUT_MS = 10_000
+#: Idle connections a location keeps for the next requests (DatabaseLocation.acquire).
+_IDLE_CONNECTIONS = 16
 
 
 class DatabaseUnavailable(Exception):
@@ -47,8 +49,13 @@ class DatabaseLocation:
     path: str | None
     memory_name: str | None = None
     _keepalive: sqlite3.Connection | None = field(default=None, repr=False)
-    # One cached connection per thread (see acquire): sqlite3 connections are thread-bound.
-    _pool: threading.local = field(default_factory=threading.local, repr=False, compare=False)
+    # Idle connections shared by this process's threads (see acquire), the process they
+    # were opened in, and the lock guarding both.
+    _idle: list[sqlite_utils.Database] = field(default_factory=list, repr=False,
+                                               compare=False)
+    _idle_pid: int = field(default=0, repr=False, compare=False)
+    _idle_lock: threading.Lock = field(default_factory=threading.Lock, repr=False,
+                                       compare=False)
     _writer: WriterLock = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -120,52 +127,59 @@ class DatabaseLocation:
         return db
 
     def acquire(self) -> sqlite_utils.Database:
-        """This thread's cached connection, for one request; hand it back with :meth:`release`.
+        """An idle connection of this process, or a new one, for one request; hand it back
+        with :meth:`release`.
 
-        Opening a connection is cheap, but its first statement parses the whole schema
-        (about 130 tables, indexes and views: ~2.5 ms, most of a small request, measured by
-        scripts/bench). Each thread keeps one connection and reuses it request after
-        request; SQLite notices schema changes made elsewhere by itself. A second
-        :meth:`acquire` in the same thread before :meth:`release` gets a private connection.
+        Opening a connection is cheap, but its first statement parses the whole schema (249
+        tables with their indexes, views and triggers: ~8 ms). Connections are reused request
+        after request, by whichever thread serves the request. werkzeug's threaded server
+        runs each request in a new thread: with a connection per thread, every request parsed
+        the schema, and with eight concurrent clients one request's thread waited 17-42 s
+        for the GIL (py-spy) while the new threads parsed it
+        (``tests/browser/test_pages_browser.py`` fetches 1,342 links eight at a time: 45 s
+        before, 6 s now). Connections are opened with ``check_same_thread`` off; one serves
+        one request at a time. SQLite notices schema changes made elsewhere by itself.
         """
-        pool = self._pool
-        db: sqlite_utils.Database | None = getattr(pool, "db", None)
+        with self._idle_lock:
+            if self._idle_pid != os.getpid():
+                # A forked worker never uses the connections its parent opened.
+                self._idle = []
+                self._idle_pid = os.getpid()
+            db = self._idle.pop() if self._idle else None
         if db is None:
             db = self.connect()
-            pool.db = db
-        elif getattr(pool, "busy", False):
-            return self.connect()
-        pool.busy = True
         # One request: its configuration reads share one version reading (_config_token).
         _REQUEST_CONFIG[db] = None
         return db
 
     def release(self, db: sqlite_utils.Database) -> None:
         """Give back a connection from :meth:`acquire`: a transaction left open (an error
-        mid-request) is rolled back; a private connection is closed."""
-        pool = self._pool
-        if getattr(pool, "db", None) is not db:
-            db.close()
-            return
+        mid-request) is rolled back; the connection waits for the next request, or is closed
+        when enough already wait."""
         _REQUEST_CONFIG.pop(db, None)
         try:
             if db.conn.in_transaction:
                 db.conn.rollback()
         except sqlite3.Error:
-            pool.db = None
             db.close()
-        pool.busy = False
+            return
+        with self._idle_lock:
+            if self._idle_pid == os.getpid() and len(self._idle) < _IDLE_CONNECTIONS:
+                self._idle.append(db)
+                return
+        db.close()
 
     def describe(self) -> str:
         """Human-readable location for messages and ``/_emulator/info``."""
         return ":memory:" if self.is_memory else str(self.path)
 
     def close(self) -> None:
-        """Release a memory database (its data is gone afterwards) and this thread's cached
-        connection (other threads' go with this object)."""
-        cached = getattr(self._pool, "db", None)
-        if cached is not None:
-            self._pool.db = None
+        """Release a memory database (its data is gone afterwards) and the idle
+        connections."""
+        with self._idle_lock:
+            idle = self._idle if self._idle_pid == os.getpid() else []
+            self._idle = []
+        for cached in idle:
             cached.close()
         if self._keepalive is not None:
             self._keepalive.close()
