@@ -132,7 +132,7 @@ def select_page_json(db: sqlite_utils.Database, dictionary: Dictionary, table: s
     root table does not store render ``""``, as a missing key does in the Python renderer.
     """
     # Parameters bind in text order: the link prefixes of the SELECT list come first.
-    select, prefixes = json_select(dictionary, table, tuple(wire), alias)
+    select, prefixes, _ = json_select(dictionary, table, tuple(wire), alias)
     sql, class_params = _page_sql(dictionary, table, select, where=where, joins=joins,
                                   order_by=order_by, alias=alias)
     cursor = db.execute(sql, [*prefixes, *join_params, *class_params, *params, limit, offset])

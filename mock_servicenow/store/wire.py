@@ -104,9 +104,20 @@ def _spliced(objects: Sequence[str]) -> str:
     return " || ',' || ".join(parts)
 
 
+class JsonSelect(NamedTuple):
+    """What :func:`json_select` builds."""
+
+    #: The SELECT list.
+    sql: str
+    #: The link prefixes it binds, in order.
+    prefixes: tuple[str, ...]
+    #: How many columns it selects: one object, or one per chunk for Python to join.
+    columns: int
+
+
 @functools.lru_cache(maxsize=512)
 def json_select(dictionary: Dictionary, table: str, wire: tuple[tuple[str, str, str], ...],
-                 alias: str, literal_links: bool = False) -> tuple[str, tuple[str, ...]]:
+                 alias: str, literal_links: bool = False) -> JsonSelect:
     """The SELECT list of ``table_queries.select_page_json`` (built once per field list): one
     ``json_object`` per 60 fields; and the link prefixes it binds, in order. With
     ``literal_links`` the prefixes are written into the SQL (nothing is bound)."""
@@ -137,8 +148,8 @@ def json_select(dictionary: Dictionary, table: str, wire: tuple[tuple[str, str, 
         at = end
     objects = [f"json_object({', '.join(pairs[a:b])})" for a, b in bounds] or ["json_object()"]
     if len(objects) > 1 and not any(ends_nested[b - 1] for _, b in bounds[:-1]):
-        return _spliced(objects), tuple(prefixes)
-    return ", ".join(objects), tuple(prefixes)
+        return JsonSelect(_spliced(objects), tuple(prefixes), 1)
+    return JsonSelect(", ".join(objects), tuple(prefixes), len(objects))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -189,11 +200,11 @@ def stored_wire(dictionary: Dictionary, table: str) -> StoredWire | None:
         return None
     plan = tuple((name, kind, f"{target}/" if kind == "reference" else "")
                  for name, kind, target in kinds)
-    select, _ = json_select(dictionary, table, plan, "{a}", literal_links=True)
-    if "), json_object(" in select and not select.startswith("rtrim("):
-        return None  # several objects, joined in Python (json_select)
+    select = json_select(dictionary, table, plan, "{a}", literal_links=True)
+    if select.columns != 1:
+        return None  # several objects, joined in Python (table_queries.select_page_json)
     # The mark goes in after json_object, which would escape it.
-    expression = f"""replace({select}, '{{"link":"', '{{"link":"' || char(1))"""
+    expression = f"""replace({select.sql}, '{{"link":"', '{{"link":"' || char(1))"""
     fingerprint = hashlib.sha256(f"{table}\0{expression}".encode()).hexdigest()[:16]
     return StoredWire(expression, fingerprint)
 
